@@ -1,0 +1,121 @@
+"""Input validation shared by the NumPy and torch implementations.
+
+Every public entry point calls these before doing any work, so that a wrong input fails
+early with a message that says what was expected and what came, never deep inside NumPy.
+Wrong shapes and values raise ``ValueError``; a wrong kind of dtype raises ``TypeError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+
+def positive_int(name: str, value: Any) -> int:
+    """Return ``value`` if it is an int >= 1, else raise ``ValueError``/``TypeError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a positive int, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value}")
+    return int(value)
+
+
+def float_dtype(dtype: Any) -> np.dtype:
+    """Normalise a float dtype given as NumPy or torch dtype; only float32/float64 allowed."""
+    if type(dtype).__module__ == "torch":  # torch.float32 -> "float32"
+        dtype = str(dtype).replace("torch.", "")
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as err:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from err
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+def _dtype_kind(x: Any) -> str:
+    """'f' for real floating, 'i' for integer/bool, 'c' for complex, '?' otherwise."""
+    if isinstance(x, np.ndarray):
+        return {"f": "f", "i": "i", "u": "i", "b": "i", "c": "c"}.get(x.dtype.kind, "?")
+    import torch
+
+    if isinstance(x, torch.Tensor):
+        if x.is_complex():
+            return "c"
+        return "f" if x.is_floating_point() else "i"
+    return "?"
+
+
+def array(
+    name: str,
+    x: Any,
+    shape: tuple[int | None, ...],
+    dims: str,
+    *,
+    allow_torch: bool = False,
+) -> Any:
+    """Check that ``x`` is a finite real float array of the given shape.
+
+    ``shape`` holds the expected size of each axis, ``None`` where any size >= 1 is fine;
+    ``dims`` names the axes for messages, e.g. ``"(B, T, I)"``. Returns ``x`` unchanged.
+    """
+    kinds = "a NumPy array" + (" or torch tensor" if allow_torch else "")
+    if _dtype_kind(x) == "?":
+        if isinstance(x, (list, tuple)) or np.isscalar(x):
+            raise TypeError(
+                f"{name} must be {kinds}, got {type(x).__name__}; wrap it in np.asarray")
+        raise TypeError(f"{name} must be {kinds}, got {type(x).__name__}")
+    if not allow_torch and not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(x).__name__}")
+    kind = _dtype_kind(x)
+    if kind != "f":
+        what = "complex" if kind == "c" else "integer/bool"
+        raise TypeError(f"{name} must have a real floating dtype, got {what} dtype {x.dtype}")
+    got = tuple(x.shape)
+    if len(got) != len(shape):
+        raise ValueError(
+            f"{name} must have {len(shape)} dimensions {dims}, got {len(got)} with shape {got}"
+        )
+    for axis, (want, have) in enumerate(zip(shape, got, strict=True)):
+        if have == 0:
+            raise ValueError(f"{name} must not be empty, got shape {got} {dims}")
+        if want is not None and have != want:
+            raise ValueError(
+                f"{name} must have shape {dims} = {_fmt(shape)}, got {got} (axis {axis} differs)"
+            )
+    finite = np.isfinite(x).all() if isinstance(x, np.ndarray) else bool(x.isfinite().all())
+    if not finite:
+        raise ValueError(f"{name} contains NaN or inf")
+    return x
+
+
+def _fmt(shape: tuple[int | None, ...]) -> str:
+    return "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+
+
+def state_dict(
+    given: Mapping[str, Any], expected: Mapping[str, tuple[int, ...]], owner: str
+) -> None:
+    """Check a state_dict: the same keys as ``expected`` and the same shape for each key."""
+    if not isinstance(given, Mapping):
+        raise TypeError(f"state_dict must be a mapping, got {type(given).__name__}")
+    missing = sorted(set(expected) - set(given))
+    extra = sorted(set(given) - set(expected))
+    if missing:
+        raise ValueError(f"{owner}.load_state_dict: missing key(s) {missing}")
+    if extra:
+        raise ValueError(f"{owner}.load_state_dict: unexpected key(s) {extra}")
+    for key, shape in expected.items():
+        value = given[key]
+        if _dtype_kind(value) == "?":
+            raise TypeError(f"{owner}.load_state_dict: {key} must be an array or tensor, "
+                            f"got {type(value).__name__}")
+        if _dtype_kind(value) != "f":
+            raise TypeError(f"{owner}.load_state_dict: {key} must be floating, got {value.dtype}")
+        if tuple(value.shape) != tuple(shape):
+            raise ValueError(
+                f"{owner}.load_state_dict: {key} must have shape {tuple(shape)}, "
+                f"got {tuple(value.shape)}"
+            )

@@ -1,0 +1,1 @@
+"""Data for the chapters: toy tasks, windows, streams for stateful training; one module per job."""

@@ -1,0 +1,253 @@
+"""Layers x directions: the part of a recurrent layer that the RNN and the LSTM share.
+
+A subclass supplies the recurrence of one direction over one sequence (``_run`` and
+``_run_backward``, time-major); this base class validates inputs, owns the parameters in
+``torch.nn.LSTM``'s layout, feeds each layer the concatenated outputs of the one below,
+runs the backward direction on the time-reversed sequence, and routes gradients back down.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lstm_lib import checks, params
+
+Weights = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+class RecurrentStack:
+    """Base of ``lstm_lib.numpy.RNN`` and ``LSTM``; see those for the public contract."""
+
+    gates: int = 1  # blocks of H rows in each weight: 4 for the LSTM (i, f, g, o), 1 for the RNN
+    state_names: tuple[str, ...] = ("h",)  # ("h", "c") for the LSTM
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dtype: Any = np.float64,
+        seed: int = 0,
+    ) -> None:
+        self.input_size = checks.positive_int("input_size", input_size)
+        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
+        self.num_layers = checks.positive_int("num_layers", num_layers)
+        if not isinstance(bidirectional, bool):
+            raise TypeError(f"bidirectional must be a bool, got {bidirectional!r}")
+        self.bidirectional = bidirectional
+        self.num_directions = 2 if bidirectional else 1
+        self.dtype = checks.float_dtype(dtype)
+        self._shapes = params.shapes(
+            self.input_size, self.hidden_size, self.num_layers, self.num_directions, self.gates
+        )
+        self.params = params.init(self._shapes, self.hidden_size, self.dtype, seed)
+        self.grads: dict[str, np.ndarray] = {}
+        self.step_grads: dict[str, np.ndarray] = {}
+        self._caches: list[list[Any]] | None = None
+        self._buffers: dict[tuple, dict[str, np.ndarray]] = {}
+
+    # ----------------------------------------------------------------------- parameters
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the parameters, keys and shapes exactly as ``torch.nn.LSTM``'s."""
+        return {k: v.copy() for k, v in self.params.items()}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Copy parameters from a dict of NumPy arrays or torch tensors (same keys/shapes)."""
+        checks.state_dict(state_dict, self._shapes, type(self).__name__)
+        for k, v in state_dict.items():
+            if not isinstance(v, np.ndarray):
+                v = v.detach().cpu().numpy()
+            self.params[k] = np.array(v, dtype=self.dtype, copy=True)
+
+    def num_parameters(self) -> int:
+        """Total number of scalar parameters."""
+        return sum(v.size for v in self.params.values())
+
+    def _weights(self, layer: int, direction: int) -> Weights:
+        w_ih, w_hh, b_ih, b_hh = params.layer_keys(layer, direction)
+        p = self.params
+        return p[w_ih], p[w_hh], p[b_ih], p[b_hh]
+
+    # ----------------------------------------------------------------------- checks
+    def _state_shape(self, batch: int) -> tuple[int, int, int]:
+        return (self.num_directions * self.num_layers, batch, self.hidden_size)
+
+    def _check_state(self, state: Any, batch: int, what: str) -> tuple[np.ndarray, ...]:
+        """Return the state as a tuple of float arrays (zeros if ``state`` is None)."""
+        shape = self._state_shape(batch)
+        names = self.state_names
+        if state is None:
+            return tuple(np.zeros(shape, self.dtype) for _ in names)
+        parts = (state,) if len(names) == 1 else state
+        if len(names) > 1 and (not isinstance(state, (tuple, list)) or len(state) != len(names)):
+            raise ValueError(f"{what} must be a tuple ({', '.join(n + '_0' for n in names)}), "
+                             f"got {type(state).__name__}")
+        out = []
+        for name, part in zip(names, parts, strict=True):
+            checks.array(f"{what} {name}", part, shape, "(D*num_layers, B, H)")
+            out.append(np.asarray(part, dtype=self.dtype))
+        return tuple(out)
+
+    # ----------------------------------------------------------------------- forward
+    def forward(self, x: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
+        """Run the layer over a batch of sequences.
+
+        x: (B, T, I) float array. state: the initial state, None for zeros; for the LSTM a
+        tuple (h_0, c_0), for the RNN h_0, each (D*num_layers, B, H).
+        Returns (output, final state): output (B, T, D*H) is the last layer's h at every
+        step (forward direction in [..., :H], backward in [..., H:]); the final state has
+        the shape of the initial one (LSTM: (h_n, c_n); RNN: h_n).
+        """
+        checks.array("x", x, (None, None, self.input_size), "(B, T, I)")
+        batch = x.shape[0]
+        init = self._check_state(state, batch, "state")
+        layer_in = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=self.dtype)  # (T, B, I)
+        finals = [np.empty(self._state_shape(batch), self.dtype) for _ in self.state_names]
+        self._caches = []
+        for layer in range(self.num_layers):
+            outs, caches = [], []
+            for d in range(self.num_directions):
+                k = layer * self.num_directions + d
+                xs = layer_in if d == 0 else layer_in[::-1]  # backward reader: time reversed
+                cache = self._run(xs, self._weights(layer, d), tuple(s[k] for s in init),
+                                  self._buffer(layer, d, xs.shape))
+                hs = cache["h"][1:]  # (T, B, H), h_1 .. h_T in the order this direction read
+                outs.append(hs if d == 0 else hs[::-1])
+                for final, name in zip(finals, self.state_names, strict=True):
+                    final[k] = cache[name][-1]
+                caches.append(cache)
+            self._caches.append(caches)
+            layer_in = np.concatenate(outs, axis=-1) if len(outs) > 1 else outs[0]
+        self._batch_time = (batch, x.shape[1])
+        output = np.ascontiguousarray(layer_in.transpose(1, 0, 2))
+        return output, (finals[0] if len(finals) == 1 else tuple(finals))
+
+    __call__ = forward
+
+    def _buffer(self, layer: int, direction: int, shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+        """Work arrays for one (layer, direction), reused while the call shape stays the same."""
+        key = (layer, direction, shape)
+        if key not in self._buffers:
+            if len(self._buffers) > 4 * self.num_layers * self.num_directions:
+                self._buffers.clear()
+            self._buffers[key] = {}
+        return self._buffers[key]
+
+    def trace(self, x: np.ndarray, state: Any = None) -> dict[str, np.ndarray]:
+        """Run forward and return what every step computed, for plots and teaching.
+
+        Returns a dict of (D*num_layers, B, T, H) arrays in the input's time order: for the
+        LSTM the gates ``i``, ``f``, ``g``, ``o`` and the states ``c``, ``h``; for the RNN ``h``.
+        """
+        self.forward(x, state)
+        assert self._caches is not None
+        out: dict[str, list[np.ndarray]] = {}
+        for layer_caches in self._caches:
+            for d, cache in enumerate(layer_caches):
+                for name, steps in self._trace_steps(cache).items():  # (T, B, H) each
+                    steps = steps if d == 0 else steps[::-1]
+                    out.setdefault(name, []).append(steps.transpose(1, 0, 2))
+        return {k: np.stack(v) for k, v in out.items()}
+
+    # ----------------------------------------------------------------------- backward
+    def backward(self, d_output: np.ndarray, d_state: Any = None) -> tuple[np.ndarray, Any]:
+        """Backprop through time for the last ``forward``.
+
+        d_output: (B, T, D*H), the gradient of the loss with respect to ``output``.
+        d_state: gradient with respect to the final state, shaped like it, or None for zero.
+        Returns (dx, d_initial_state): dx (B, T, I) and the gradient with respect to the
+        initial state (LSTM: (dh_0, dc_0); RNN: dh_0). Fills ``self.grads`` (state_dict keys)
+        and ``self.step_grads`` (``h`` and, for the LSTM, ``c``: (D*num_layers, B, T, H), the
+        total gradient of the loss with respect to each step's state).
+        """
+        if self._caches is None:
+            raise ValueError("backward called before forward: run forward(x) first")
+        batch, steps = self._batch_time
+        hd = self.num_directions * self.hidden_size
+        checks.array("d_output", d_output, (batch, steps, hd), "(B, T, D*H)")
+        d_final = self._check_state(d_state, batch, "d_state")
+        d_in = np.ascontiguousarray(d_output.transpose(1, 0, 2), dtype=self.dtype)  # (T, B, D*H)
+        d_init = [np.empty(self._state_shape(batch), self.dtype) for _ in self.state_names]
+        step_grads = {n: np.empty((len(d_init[0]), batch, steps, self.hidden_size), self.dtype)
+                      for n in self.state_names}
+        H = self.hidden_size
+        for layer in reversed(range(self.num_layers)):
+            d_below = None
+            for d in range(self.num_directions):
+                k = layer * self.num_directions + d
+                d_hs = d_in[..., d * H:(d + 1) * H]
+                d_hs = d_hs if d == 0 else d_hs[::-1]
+                cache = self._caches[layer][d]
+                dxs, grads, d_start, per_step = self._run_backward(
+                    cache, self._weights(layer, d), d_hs, tuple(g[k] for g in d_final)
+                )
+                dxs = dxs if d == 0 else dxs[::-1]
+                d_below = dxs if d_below is None else d_below + dxs
+                for key, g in zip(params.layer_keys(layer, d), grads, strict=True):
+                    self.grads[key] = g
+                for i, name in enumerate(self.state_names):
+                    d_init[i][k] = d_start[i]
+                    s = per_step[name] if d == 0 else per_step[name][::-1]
+                    step_grads[name][k] = s.transpose(1, 0, 2)
+            d_in = d_below
+        self.step_grads = step_grads
+        dx = np.ascontiguousarray(d_in.transpose(1, 0, 2))
+        return dx, (d_init[0] if len(d_init) == 1 else tuple(d_init))
+
+    # ----------------------------------------------------------------------- per subclass
+    def _run(self, xs: np.ndarray, w: Weights, start: tuple[np.ndarray, ...],
+             buf: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def _run_backward(self, cache: dict[str, np.ndarray], w: Weights, d_hs: np.ndarray,
+                      d_end: tuple[np.ndarray, ...]) -> tuple:
+        raise NotImplementedError
+
+    def _trace_steps(self, cache: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(input_size={self.input_size}, "
+                f"hidden_size={self.hidden_size}, num_layers={self.num_layers}, "
+                f"bidirectional={self.bidirectional}, dtype={self.dtype.name})")
+
+
+def projection(xs: np.ndarray, w_ih: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The input's contribution to every step at once: one GEMM over all T*B rows.
+
+    xs: (T, B, I); w_ih: (G*H, I); b: (G*H,); out: (T, B, G*H), filled and returned.
+    """
+    T, B, I = xs.shape
+    np.matmul(xs.reshape(T * B, I), w_ih.T, out=out.reshape(T * B, -1))
+    out += b
+    return out
+
+
+def weight_grads(dz: np.ndarray, xs: np.ndarray, hs_prev: np.ndarray,
+                 w_ih: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Parameter and input gradients from the pre-activation gradients of all steps.
+
+    dz: (T, B, G*H) gradient w.r.t. the pre-activations; xs: (T, B, I) the inputs;
+    hs_prev: (T, B, H) the state each step received. Returns (dW_ih, dW_hh, db, dxs):
+    three large GEMMs after the loop instead of T small ones inside it. db is the gradient
+    of both b_ih and b_hh (they are added).
+    """
+    T, B, GH = dz.shape
+    dz2 = dz.reshape(T * B, GH)
+    dw_ih = dz2.T @ xs.reshape(T * B, -1)
+    dw_hh = dz2.T @ hs_prev.reshape(T * B, -1)
+    db = dz2.sum(axis=0)
+    dxs = (dz2 @ w_ih).reshape(T, B, -1)
+    return dw_ih, dw_hh, db, dxs
+
+
+def get(buf: dict[str, np.ndarray], name: str, shape: tuple[int, ...],
+        dtype: np.dtype) -> np.ndarray:
+    """A work array from ``buf``, allocated on first use for this call shape."""
+    a = buf.get(name)
+    if a is None or a.shape != shape or a.dtype != dtype:
+        a = buf[name] = np.empty(shape, dtype)
+    return a

@@ -1,0 +1,188 @@
+"""The LSTM in NumPy: forward and hand-written backward through time.
+
+One step, for a batch, with gates in PyTorch's order i, f, g, o::
+
+    z   = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh      (B, 4H) pre-activations
+    i   = sigmoid(z[:, 0:H])        input gate
+    f   = sigmoid(z[:, H:2H])       forget gate
+    g   = tanh(z[:, 2H:3H])         candidate
+    o   = sigmoid(z[:, 3H:4H])      output gate
+    c_t = f * c_{t-1} + i * g
+    h_t = o * tanh(c_t)
+
+``lstm_pointwise`` and ``lstm_pointwise_backward`` are these equations and their
+derivatives; the layer adds the two matrix products around them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lstm_lib import checks, params
+from lstm_lib.numpy._stack import RecurrentStack, Weights, get, projection, weight_grads
+from lstm_lib.numpy.activations import sigmoid_
+
+
+def lstm_pointwise(z: np.ndarray, c_prev: np.ndarray, c: np.ndarray, tanh_c: np.ndarray,
+                   h: np.ndarray) -> None:
+    """One step's gate equations, in place.
+
+    z: (B, 4H) pre-activations; overwritten with the gate values [i | f | g | o].
+    c_prev: (B, H). Writes c_t into ``c``, tanh(c_t) into ``tanh_c`` and h_t into ``h``.
+    """
+    H = c.shape[-1]
+    sigmoid_(z[:, : 2 * H])             # i, f
+    np.tanh(z[:, 2 * H: 3 * H], out=z[:, 2 * H: 3 * H])  # g
+    sigmoid_(z[:, 3 * H:])              # o
+    i, f, g, o = z[:, :H], z[:, H: 2 * H], z[:, 2 * H: 3 * H], z[:, 3 * H:]
+    np.multiply(f, c_prev, out=c)       # c_t = f * c_{t-1}
+    np.multiply(i, g, out=tanh_c)       #       + i * g   (tanh_c used as scratch here)
+    c += tanh_c
+    np.tanh(c, out=tanh_c)
+    np.multiply(o, tanh_c, out=h)       # h_t = o * tanh(c_t)
+
+
+def lstm_pointwise_backward(dh: np.ndarray, dc: np.ndarray, gates: np.ndarray,
+                            c_prev: np.ndarray, tanh_c: np.ndarray, dz: np.ndarray) -> None:
+    """Backward of ``lstm_pointwise`` for one step, in place.
+
+    dh: (B, H) total gradient w.r.t. h_t. dc: (B, H) gradient w.r.t. c_t through c_{t+1};
+    on return it holds the total gradient w.r.t. c_t (through h_t as well).
+    gates: (B, 4H) [i | f | g | o]; c_prev, tanh_c: (B, H). Writes dL/dz into ``dz`` (B, 4H).
+    """
+    H = dh.shape[-1]
+    i, f, g, o = gates[:, :H], gates[:, H: 2 * H], gates[:, 2 * H: 3 * H], gates[:, 3 * H:]
+    dc += dh * o * (1.0 - tanh_c * tanh_c)             # h_t = o tanh(c_t)
+    dz[:, :H] = dc * g * i * (1.0 - i)                 # di, through sigmoid
+    dz[:, H: 2 * H] = dc * c_prev * f * (1.0 - f)      # df
+    dz[:, 2 * H: 3 * H] = dc * i * (1.0 - g * g)       # dg, through tanh
+    dz[:, 3 * H:] = dh * tanh_c * o * (1.0 - o)        # do
+
+
+class LSTM(RecurrentStack):
+    """A (stacked, optionally bidirectional) LSTM layer in NumPy, batch-first.
+
+    ``LSTM(input_size, hidden_size, num_layers=1, bidirectional=False, dtype=np.float64,
+    seed=0)``. Parameters are ``torch.nn.LSTM``'s (``state_dict()``). ``forward(x, state)``
+    on x (B, T, I) returns ``(output, (h_n, c_n))``: output (B, T, D*H), h_n and c_n
+    (D*num_layers, B, H). ``backward(d_output, d_state)`` returns ``(dx, (dh_0, dc_0))``
+    and fills ``grads``; ``trace(x)`` returns every step's gates and states.
+    """
+
+    gates = 4
+    state_names = ("h", "c")
+
+    def _run(self, xs: np.ndarray, w: Weights, start: tuple[np.ndarray, ...],
+             buf: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        w_ih, w_hh, b_ih, b_hh = w
+        T, B, _ = xs.shape
+        H, dt = self.hidden_size, self.dtype
+        z = projection(xs, w_ih, b_ih + b_hh, get(buf, "z", (T, B, 4 * H), dt))
+        hs = get(buf, "h", (T + 1, B, H), dt)
+        cs = get(buf, "c", (T + 1, B, H), dt)
+        tanh_c = get(buf, "tanh_c", (T, B, H), dt)
+        rec = get(buf, "rec", (B, 4 * H), dt)
+        hs[0], cs[0] = start
+        w_hh_t = w_hh.T
+        for t in range(T):
+            np.matmul(hs[t], w_hh_t, out=rec)      # the recurrent GEMM: one per step
+            z[t] += rec
+            lstm_pointwise(z[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1])
+        return {"x": xs, "gates": z, "h": hs, "c": cs, "tanh_c": tanh_c, "buf": buf}
+
+    def _run_backward(self, cache: dict[str, Any], w: Weights, d_hs: np.ndarray,
+                      d_end: tuple[np.ndarray, ...]) -> tuple:
+        w_ih, w_hh, _, _ = w
+        gates, hs, cs, tanh_c = cache["gates"], cache["h"], cache["c"], cache["tanh_c"]
+        T, B, H = tanh_c.shape
+        buf, dt = cache["buf"], self.dtype
+        dz = get(buf, "dz", (T, B, 4 * H), dt)
+        step_h = np.empty((T, B, H), dt)
+        step_c = np.empty((T, B, H), dt)
+        dh = np.array(d_end[0], dtype=dt)  # gradient flowing into h_t from later steps
+        dc = np.array(d_end[1], dtype=dt)
+        for t in reversed(range(T)):
+            dh += d_hs[t]                              # ... plus from the output at step t
+            step_h[t] = dh
+            lstm_pointwise_backward(dh, dc, gates[t], cs[t], tanh_c[t], dz[t])
+            step_c[t] = dc
+            dc *= gates[t][:, H: 2 * H]                # dL/dc_{t-1} = dL/dc_t * f_t
+            np.matmul(dz[t], w_hh, out=dh)             # dL/dh_{t-1} through the recurrence
+        dw_ih, dw_hh, db, dxs = weight_grads(dz, cache["x"], hs[:-1], w_ih)
+        grads = (dw_ih, dw_hh, db, db.copy())
+        return dxs, grads, (dh, dc), {"h": step_h, "c": step_c}
+
+    def _trace_steps(self, cache: dict[str, Any]) -> dict[str, np.ndarray]:
+        H = self.hidden_size
+        gates = cache["gates"]
+        return {"i": gates[..., :H], "f": gates[..., H: 2 * H], "g": gates[..., 2 * H: 3 * H],
+                "o": gates[..., 3 * H:], "c": cache["c"][1:], "h": cache["h"][1:]}
+
+
+class LSTMCell:
+    """One LSTM step in NumPy, with ``torch.nn.LSTMCell``'s parameters.
+
+    ``LSTMCell(input_size, hidden_size, dtype=np.float64, seed=0)``; keys ``weight_ih``
+    (4H, I), ``weight_hh`` (4H, H), ``bias_ih``, ``bias_hh`` (4H,). ``forward(x, state)``
+    on x (B, I), state (h, c) each (B, H) or None, returns (h', c') and keeps the gates
+    (``self.gates``: dict i, f, g, o of (B, H)). ``backward(dh, dc=None)`` returns
+    ``(dx, (dh_prev, dc_prev))`` and fills ``grads``. It is a one-layer LSTM run for one
+    step, so the cell and the layer share every line of their math.
+    """
+
+    _KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+    def __init__(self, input_size: int, hidden_size: int, dtype: Any = np.float64,
+                 seed: int = 0) -> None:
+        self._layer = LSTM(input_size, hidden_size, dtype=dtype, seed=seed)
+        self.input_size, self.hidden_size = self._layer.input_size, self._layer.hidden_size
+        self.dtype = self._layer.dtype
+        self.gates: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
+        sd = self._layer.state_dict()
+        return {k: sd[f"{k}_l0"] for k in self._KEYS}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Copy parameters from NumPy arrays or torch tensors with ``nn.LSTMCell``'s keys."""
+        checks.state_dict(state_dict, params.cell_shapes(self.input_size, self.hidden_size, 4),
+                          "LSTMCell")
+        self._layer.load_state_dict({f"{k}_l0": v for k, v in state_dict.items()})
+
+    def forward(self, x: np.ndarray, state: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """x (B, I), state (h, c) with each (B, H) or None -> (h', c'), each (B, H)."""
+        checks.array("x", x, (None, self.input_size), "(B, I)")
+        if state is not None:
+            if not isinstance(state, (tuple, list)) or len(state) != 2:
+                raise ValueError(f"state must be a tuple (h, c), got {type(state).__name__}")
+            for name, s in zip("hc", state, strict=True):
+                checks.array(name, s, (x.shape[0], self.hidden_size), "(B, H)")
+            state = (state[0][None], state[1][None])
+        _, (h, c) = self._layer.forward(x[:, None, :], state)
+        tr = self._layer._trace_steps(self._layer._caches[0][0])  # type: ignore[index]
+        self.gates = {k: tr[k][0].copy() for k in "ifgo"}
+        return h[0], c[0]
+
+    __call__ = forward
+
+    def backward(self, dh: np.ndarray, dc: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """dh, dc (B, H): gradients w.r.t. h', c'. Returns (dx (B, I), (dh_prev, dc_prev))."""
+        if self._layer._caches is None:
+            raise ValueError("backward called before forward: run forward(x) first")
+        B = self._layer._batch_time[0]
+        checks.array("dh", dh, (B, self.hidden_size), "(B, H)")
+        if dc is None:
+            dc = np.zeros_like(dh)
+        checks.array("dc", dc, (B, self.hidden_size), "(B, H)")
+        d_out = np.zeros((B, 1, self.hidden_size), self.dtype)
+        dx, (dh0, dc0) = self._layer.backward(d_out, (dh[None], dc[None]))
+        self.grads = {k: self._layer.grads[f"{k}_l0"] for k in self._KEYS}
+        return dx[:, 0], (dh0[0], dc0[0])
+
+    def __repr__(self) -> str:
+        return f"LSTMCell(input_size={self.input_size}, hidden_size={self.hidden_size})"

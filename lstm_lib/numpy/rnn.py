@@ -1,0 +1,118 @@
+"""The vanilla (Elman) tanh RNN in NumPy: forward and hand-written backward through time.
+
+One step, for a batch::
+
+    h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)
+
+and its backward: with dh the total gradient w.r.t. h_t,
+dz = dh * (1 - h_t^2) and dL/dh_{t-1} = dz W_hh (plus what h_{t-1} gets from its own output).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lstm_lib import checks, params
+from lstm_lib.numpy._stack import RecurrentStack, Weights, get, projection, weight_grads
+
+
+class RNN(RecurrentStack):
+    """A (stacked, optionally bidirectional) tanh RNN layer in NumPy, batch-first.
+
+    ``RNN(input_size, hidden_size, num_layers=1, bidirectional=False, dtype=np.float64,
+    seed=0)``, parameters as ``torch.nn.RNN``'s. ``forward(x, h_0=None)`` on x (B, T, I)
+    returns ``(output, h_n)``: output (B, T, D*H), h_n (D*num_layers, B, H).
+    ``backward(d_output, d_h_n=None)`` returns ``(dx, dh_0)`` and fills ``grads``.
+    """
+
+    gates = 1
+    state_names = ("h",)
+
+    def _run(self, xs: np.ndarray, w: Weights, start: tuple[np.ndarray, ...],
+             buf: dict[str, np.ndarray]) -> dict[str, Any]:
+        w_ih, w_hh, b_ih, b_hh = w
+        T, B, _ = xs.shape
+        H, dt = self.hidden_size, self.dtype
+        z = projection(xs, w_ih, b_ih + b_hh, get(buf, "z", (T, B, H), dt))
+        hs = get(buf, "h", (T + 1, B, H), dt)
+        rec = get(buf, "rec", (B, H), dt)
+        hs[0] = start[0]
+        w_hh_t = w_hh.T
+        for t in range(T):
+            np.matmul(hs[t], w_hh_t, out=rec)
+            z[t] += rec
+            np.tanh(z[t], out=hs[t + 1])
+        return {"x": xs, "h": hs, "buf": buf}
+
+    def _run_backward(self, cache: dict[str, Any], w: Weights, d_hs: np.ndarray,
+                      d_end: tuple[np.ndarray, ...]) -> tuple:
+        w_ih, w_hh, _, _ = w
+        hs = cache["h"]
+        T, B, H = d_hs.shape
+        dz = get(cache["buf"], "dz", (T, B, H), self.dtype)
+        step_h = np.empty((T, B, H), self.dtype)
+        dh = np.array(d_end[0], dtype=self.dtype)
+        for t in reversed(range(T)):
+            dh += d_hs[t]
+            step_h[t] = dh
+            np.multiply(dh, 1.0 - hs[t + 1] * hs[t + 1], out=dz[t])  # through tanh
+            np.matmul(dz[t], w_hh, out=dh)
+        dw_ih, dw_hh, db, dxs = weight_grads(dz, cache["x"], hs[:-1], w_ih)
+        return dxs, (dw_ih, dw_hh, db, db.copy()), (dh,), {"h": step_h}
+
+    def _trace_steps(self, cache: dict[str, Any]) -> dict[str, np.ndarray]:
+        return {"h": cache["h"][1:]}
+
+
+class RNNCell:
+    """One tanh RNN step in NumPy, with ``torch.nn.RNNCell``'s parameters.
+
+    ``forward(x, h=None)`` on x (B, I), h (B, H) returns h' (B, H);
+    ``backward(dh)`` returns ``(dx, dh_prev)`` and fills ``grads``.
+    """
+
+    _KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+    def __init__(self, input_size: int, hidden_size: int, dtype: Any = np.float64,
+                 seed: int = 0) -> None:
+        self._layer = RNN(input_size, hidden_size, dtype=dtype, seed=seed)
+        self.input_size, self.hidden_size = self._layer.input_size, self._layer.hidden_size
+        self.dtype = self._layer.dtype
+        self.grads: dict[str, np.ndarray] = {}
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
+        sd = self._layer.state_dict()
+        return {k: sd[f"{k}_l0"] for k in self._KEYS}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Copy parameters from NumPy arrays or torch tensors with ``nn.RNNCell``'s keys."""
+        checks.state_dict(state_dict, params.cell_shapes(self.input_size, self.hidden_size, 1),
+                          "RNNCell")
+        self._layer.load_state_dict({f"{k}_l0": v for k, v in state_dict.items()})
+
+    def forward(self, x: np.ndarray, h: np.ndarray | None = None) -> np.ndarray:
+        """x (B, I), h (B, H) or None -> h' (B, H)."""
+        checks.array("x", x, (None, self.input_size), "(B, I)")
+        if h is not None:
+            checks.array("h", h, (x.shape[0], self.hidden_size), "(B, H)")
+            h = h[None]
+        _, h_n = self._layer.forward(x[:, None, :], h)
+        return h_n[0]
+
+    __call__ = forward
+
+    def backward(self, dh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """dh (B, H): gradient w.r.t. h'. Returns (dx (B, I), dh_prev (B, H))."""
+        if self._layer._caches is None:
+            raise ValueError("backward called before forward: run forward(x) first")
+        B = self._layer._batch_time[0]
+        checks.array("dh", dh, (B, self.hidden_size), "(B, H)")
+        dx, dh0 = self._layer.backward(np.zeros((B, 1, self.hidden_size), self.dtype), dh[None])
+        self.grads = {k: self._layer.grads[f"{k}_l0"] for k in self._KEYS}
+        return dx[:, 0], dh0[0]
+
+    def __repr__(self) -> str:
+        return f"RNNCell(input_size={self.input_size}, hidden_size={self.hidden_size})"

@@ -1,0 +1,64 @@
+"""Parameter names and initialisation shared by every implementation.
+
+The layout is ``torch.nn.LSTM``'s: for layer ``l`` and direction suffix ``""`` (forward) or
+``"_reverse"`` (backward), the keys are ``weight_ih_l{l}{sfx}`` (G*H, I_l),
+``weight_hh_l{l}{sfx}`` (G*H, H), ``bias_ih_l{l}{sfx}`` (G*H,) and ``bias_hh_l{l}{sfx}``
+(G*H,), where G = 4 gates (i, f, g, o) for the LSTM and G = 1 for the RNN, and
+I_l = I for the first layer, D*H above it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstm_lib import checks
+
+DIRECTION_SUFFIXES = ("", "_reverse")
+
+
+def layer_keys(layer: int, direction: int) -> tuple[str, str, str, str]:
+    """The four state_dict keys (W_ih, W_hh, b_ih, b_hh) of one layer and direction."""
+    sfx = f"_l{layer}{DIRECTION_SUFFIXES[direction]}"
+    return (f"weight_ih{sfx}", f"weight_hh{sfx}", f"bias_ih{sfx}", f"bias_hh{sfx}")
+
+
+def shapes(
+    input_size: int, hidden_size: int, num_layers: int, num_directions: int, gates: int
+) -> dict[str, tuple[int, ...]]:
+    """Map every state_dict key to its shape, in ``torch.nn.LSTM``'s key order."""
+    out: dict[str, tuple[int, ...]] = {}
+    for layer in range(num_layers):
+        layer_in = input_size if layer == 0 else num_directions * hidden_size
+        for d in range(num_directions):
+            w_ih, w_hh, b_ih, b_hh = layer_keys(layer, d)
+            out[w_ih] = (gates * hidden_size, layer_in)
+            out[w_hh] = (gates * hidden_size, hidden_size)
+            out[b_ih] = (gates * hidden_size,)
+            out[b_hh] = (gates * hidden_size,)
+    return out
+
+
+def init(
+    shape_of: dict[str, tuple[int, ...]], hidden_size: int, dtype: np.dtype, seed: int
+) -> dict[str, np.ndarray]:
+    """PyTorch's initialisation: every parameter uniform in [-1/sqrt(H), 1/sqrt(H)].
+
+    Draws in float64 from ``np.random.default_rng(seed)`` in key order, then casts, so the
+    NumPy layer and its torch twin built with the same seed hold identical weights.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    hidden_size = checks.positive_int("hidden_size", hidden_size)
+    rng = np.random.default_rng(int(seed))
+    bound = 1.0 / np.sqrt(hidden_size)
+    return {k: rng.uniform(-bound, bound, size=s).astype(dtype) for k, s in shape_of.items()}
+
+
+def cell_shapes(input_size: int, hidden_size: int, gates: int) -> dict[str, tuple[int, ...]]:
+    """State_dict shapes of a single cell (``torch.nn.LSTMCell`` / ``RNNCell`` keys)."""
+    return {
+        "weight_ih": (gates * hidden_size, input_size),
+        "weight_hh": (gates * hidden_size, hidden_size),
+        "bias_ih": (gates * hidden_size,),
+        "bias_hh": (gates * hidden_size,),
+    }

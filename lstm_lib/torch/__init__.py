@@ -1,0 +1,10 @@
+"""PyTorch twins of ``lstm_lib.numpy``: the same equations from torch ops; autograd backward.
+
+Same constructors, same weights for the same seed, ``torch.nn.LSTM``'s state_dict keys.
+"""
+
+from lstm_lib.torch.keras import LSTMLayer, RepeatVector, TimeDistributed
+from lstm_lib.torch.lstm import LSTM, LSTMCell
+from lstm_lib.torch.rnn import RNN, RNNCell
+
+__all__ = ["LSTM", "LSTMCell", "RNN", "RNNCell", "LSTMLayer", "RepeatVector", "TimeDistributed"]

@@ -1,0 +1,135 @@
+"""Keras's vocabulary, in PyTorch: so each line of a Keras model translates to one line here.
+
+| Keras                                   | here                                   |
+|-----------------------------------------|----------------------------------------|
+| ``RepeatVector(n)``                     | ``RepeatVector(n)``: (B, F) -> (B, n, F) |
+| ``TimeDistributed(Dense(k))``           | ``TimeDistributed(nn.Linear(F, k))``   |
+| ``LSTM(units, return_sequences=...,     | ``LSTMLayer(input_size, units, ...)``  |
+|   return_state=..., stateful=...)``     |  (Keras infers input_size; torch cannot) |
+
+``LSTMLayer`` is ``lstm_lib.torch.LSTM`` (one layer, one direction) with Keras's outputs:
+
+| return_sequences | return_state | result                                   |
+|------------------|--------------|------------------------------------------|
+| False            | False        | h_T (B, units)                           |
+| True             | False        | all h_t (B, T, units)                    |
+| False            | True         | [h_T, h_T, c_T]                          |
+| True             | True         | [all h_t, h_T, c_T]                      |
+
+In PyTorch terms, with ``output, (h_n, c_n) = nn.LSTM(...)(x)``: all h_t is ``output``
+and h_T is ``output[:, -1] == h_n[0]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstm_lib import checks
+from lstm_lib.torch._stack import as_tensor
+from lstm_lib.torch.lstm import LSTM
+
+
+class RepeatVector(nn.Module):
+    """Repeat a vector n times along a new time axis: (B, F) -> (B, n, F)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n = checks.positive_int("n", n)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, F). Returns (B, n, F)."""
+        checks.array("x", x, (None, None), "(B, F)", allow_torch=True)
+        return x.unsqueeze(1).expand(-1, self.n, -1)
+
+    def extra_repr(self) -> str:
+        return f"n={self.n}"
+
+
+class TimeDistributed(nn.Module):
+    """Apply ``module`` to every time step: (B, T, *F) -> (B, T, *F'), with shared weights."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        if not isinstance(module, nn.Module):
+            raise TypeError(f"TimeDistributed wraps an nn.Module, got {type(module).__name__}")
+        self.module = module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, T, ...) -> (B, T, ...'): the module sees (B*T, ...) rows."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x must be a torch tensor, got {type(x).__name__}")
+        if x.dim() < 3:
+            raise ValueError(f"x must have at least 3 dimensions (B, T, ...), got shape "
+                             f"{tuple(x.shape)}")
+        B, T = x.shape[:2]
+        y = self.module(x.reshape(B * T, *x.shape[2:]))
+        return y.reshape(B, T, *y.shape[1:])
+
+
+class LSTMLayer(LSTM):
+    """``keras.layers.LSTM`` in PyTorch: one LSTM layer that returns what Keras returns.
+
+    ``LSTMLayer(input_size, units, return_sequences=False, return_state=False,
+    stateful=False, dtype=np.float64, seed=0)``. Parameters are ``torch.nn.LSTM``'s
+    (``weight_ih_l0`` (4*units, input_size), ...). ``forward(x, initial_state=None)`` on
+    x (B, T, input_size), ``initial_state`` None or [h, c] each (B, units), returns
+    a tensor, or the list ``[output, h, c]`` if ``return_state`` (see the module table).
+
+    With ``stateful=True`` the final (h, c) of each call becomes the initial state of the
+    next one, sample by sample (row i continues row i), detached from the graph, until
+    ``reset_states()``; the batch size must then stay the same from call to call.
+    """
+
+    def __init__(self, input_size: int, units: int, return_sequences: bool = False,
+                 return_state: bool = False, stateful: bool = False, dtype: Any = np.float64,
+                 seed: int = 0) -> None:
+        super().__init__(input_size, units, num_layers=1, bidirectional=False, dtype=dtype,
+                         seed=seed)
+        for name, flag in (("return_sequences", return_sequences),
+                           ("return_state", return_state), ("stateful", stateful)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be a bool, got {flag!r}")
+        self.units = self.hidden_size
+        self.return_sequences = return_sequences
+        self.return_state = return_state
+        self.stateful = stateful
+        self.states: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def reset_states(self) -> None:
+        """Forget the carried state: the next call starts from zeros (stateful layers)."""
+        self.states = None
+
+    def forward(self, x: Any, initial_state: Any = None) -> Any:  # type: ignore[override]
+        """x (B, T, input_size) -> tensor, or [output, h, c] with return_state."""
+        x = as_tensor("x", x, (None, None, self.input_size), "(B, T, I)", self.dtype)
+        B = x.shape[0]
+        state = None
+        if initial_state is not None:
+            if not isinstance(initial_state, (tuple, list)) or len(initial_state) != 2:
+                raise ValueError("initial_state must be [h, c], each (B, units), got "
+                                 f"{type(initial_state).__name__}")
+            h0, c0 = (as_tensor(n, s, (B, self.units), "(B, units)", self.dtype)
+                      for n, s in zip("hc", initial_state))
+            state = (h0[None], c0[None])
+        elif self.stateful and self.states is not None:
+            if self.states[0].shape[0] != B:
+                raise ValueError(
+                    f"a stateful layer carries {self.states[0].shape[0]} states (one per sample "
+                    f"of the first batch), got a batch of {B}: keep the batch size fixed or call "
+                    "reset_states()")
+            state = (self.states[0][None], self.states[1][None])
+        output, (h_n, c_n) = super().forward(x, state)
+        h, c = h_n[0], c_n[0]
+        if self.stateful:
+            self.states = (h.detach(), c.detach())
+        seq = output if self.return_sequences else h
+        return [seq, h, c] if self.return_state else seq
+
+    def extra_repr(self) -> str:
+        return (f"{self.input_size}, units={self.units}, return_sequences="
+                f"{self.return_sequences}, return_state={self.return_state}, "
+                f"stateful={self.stateful}")

@@ -1,0 +1,135 @@
+"""The one small training loop the chapters share.
+
+    history = fit(model, loss_fn, get_batch, steps=300, lr=1e-2, clip=1.0)
+
+``get_batch(step)`` returns a batch (anything), ``loss_fn(model, batch)`` returns a scalar
+loss tensor; Adam updates the model; the global gradient norm is recorded before clipping.
+A progress bar is shown to people running the notebook (on stderr); it is off when the
+environment variable ``LSTM_LIB_PROGRESS=0`` (as under ``make``), so stored outputs and
+nbval never see it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from lstm_lib import checks
+
+
+@dataclass
+class History:
+    """What ``fit`` recorded: per step the loss and the gradient norm (before clipping);
+    per evaluation the step and each metric ``eval_fn`` returned."""
+
+    step: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    eval_step: list[int] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    diverged: bool = False
+
+    def last(self, name: str = "loss") -> float:
+        """The last recorded value of ``loss``, ``grad_norm`` or a metric."""
+        values = getattr(self, name) if name in ("loss", "grad_norm") else self.metrics[name]
+        return values[-1]
+
+
+def progress_enabled() -> bool:
+    """True unless LSTM_LIB_PROGRESS is "0" (make sets it so stored outputs stay clean)."""
+    return os.environ.get("LSTM_LIB_PROGRESS", "1") != "0"
+
+
+def global_grad_norm(parameters: Any) -> float:
+    """sqrt of the sum of squares of every parameter's gradient (parameters without one skip)."""
+    total = 0.0
+    for p in parameters:
+        if p.grad is not None:
+            total += float((p.grad.detach().double() ** 2).sum())
+    return math.sqrt(total)
+
+
+def fit(
+    model: torch.nn.Module,
+    loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor],
+    get_batch: Callable[[int], Any],
+    steps: int,
+    *,
+    lr: float = 1e-2,
+    clip: float | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    eval_fn: Callable[[torch.nn.Module], dict[str, float]] | None = None,
+    eval_every: int = 0,
+    stop_on_divergence: bool = True,
+) -> History:
+    """Train ``model`` for ``steps`` steps of Adam (or ``optimizer``) and return the History.
+
+    get_batch(step) -> batch; loss_fn(model, batch) -> scalar tensor. ``clip``: if given,
+    rescale the gradients so their global norm is at most ``clip``. ``eval_fn(model)``
+    returns a dict of floats, run under ``torch.no_grad()`` every ``eval_every`` steps
+    (0: only at the end). A non-finite loss stops training (``History.diverged``).
+    """
+    steps = checks.positive_int("steps", steps)
+    if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 0:
+        raise ValueError(f"eval_every must be an int >= 0, got {eval_every!r}")
+    if clip is not None and not clip > 0:
+        raise ValueError(f"clip must be positive or None, got {clip!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = optimizer or torch.optim.Adam(params, lr=lr)
+    hist = History()
+
+    def evaluate(step: int) -> None:
+        if eval_fn is None:
+            return
+        model.eval()
+        with torch.no_grad():
+            results = eval_fn(model)
+        model.train()
+        hist.eval_step.append(step)
+        for k, v in results.items():
+            hist.metrics.setdefault(k, []).append(float(v))
+
+    bar = None
+    if progress_enabled():
+        try:
+            from tqdm import tqdm
+
+            bar = tqdm(total=steps, leave=False, desc="training")
+        except ImportError:  # pragma: no cover - tqdm is in requirements.txt
+            bar = None
+    model.train()
+    for step in range(steps):
+        opt.zero_grad()
+        loss = loss_fn(model, get_batch(step))
+        value = float(loss.detach())
+        if not math.isfinite(value) and stop_on_divergence:
+            hist.step.append(step)
+            hist.loss.append(value)
+            hist.grad_norm.append(math.nan)
+            hist.diverged = True
+            break
+        loss.backward()
+        norm = global_grad_norm(params)
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(params, clip)
+        opt.step()
+        hist.step.append(step)
+        hist.loss.append(value)
+        hist.grad_norm.append(norm)
+        if eval_every and (step + 1) % eval_every == 0:
+            evaluate(step + 1)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{value:.4f}", refresh=False)
+    if bar is not None:
+        bar.close()
+    if eval_fn is not None and (not hist.eval_step or hist.eval_step[-1] != len(hist.step)):
+        evaluate(len(hist.step))
+    return hist
