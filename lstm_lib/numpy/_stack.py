@@ -122,7 +122,7 @@ class RecurrentStack:
             self._caches.append(caches)
             layer_in = np.concatenate(outs, axis=-1) if len(outs) > 1 else outs[0]
         self._batch_time = (batch, x.shape[1])
-        output = np.ascontiguousarray(layer_in.transpose(1, 0, 2))
+        output = layer_in.transpose(1, 0, 2).copy()  # a copy: layer_in may live in a work buffer
         return output, (finals[0] if len(finals) == 1 else tuple(finals))
 
     __call__ = forward

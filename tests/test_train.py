@@ -1,0 +1,65 @@
+"""The shared training loop: it learns, records, clips, evaluates, and stops on divergence."""
+
+import math
+
+import pytest
+import torch
+
+import lstm_lib
+from lstm_lib.train import fit, global_grad_norm
+
+
+def regression():
+    lstm_lib.seed_everything(0)
+    x = torch.randn(64, 3)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5]])
+    return torch.nn.Linear(3, 1), (x, y)
+
+
+def mse(model, batch):
+    x, y = batch
+    return ((model(x) - y) ** 2).mean()
+
+
+def test_fit_learns_and_records():
+    model, batch = regression()
+    hist = fit(model, mse, lambda step: batch, 300, lr=0.05,
+               eval_fn=lambda m: {"mse": float(mse(m, batch))}, eval_every=100)
+    assert hist.step == list(range(300)) and len(hist.loss) == len(hist.grad_norm) == 300
+    assert hist.loss[-1] < 1e-3 * hist.loss[0]
+    assert hist.eval_step == [100, 200, 300] and len(hist.metrics["mse"]) == 3
+    assert hist.metrics["mse"][-1] < hist.metrics["mse"][0]
+
+
+def test_clip_bounds_the_applied_update_norm():
+    model, batch = regression()
+    with torch.no_grad():
+        model.weight.mul_(100)
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    before = [p.detach().clone() for p in model.parameters()]
+    hist = fit(model, mse, lambda s: batch, 1, optimizer=opt, clip=0.5)
+    assert hist.grad_norm[0] > 0.5  # the recorded norm is before clipping ...
+    step = math.sqrt(sum(float(((p.detach() - b) ** 2).sum())
+                         for p, b in zip(model.parameters(), before)))
+    assert step == pytest.approx(0.5, rel=1e-5)  # ... and the applied one is clipped
+
+
+def test_divergence_stops_training():
+    model, batch = regression()
+    hist = fit(model, lambda m, b: mse(m, b) * float("inf"), lambda s: batch, 50)
+    assert hist.diverged and len(hist.loss) == 1 and math.isinf(hist.loss[0])
+
+
+def test_fit_validates_arguments():
+    model, batch = regression()
+    with pytest.raises(ValueError, match="steps"):
+        fit(model, mse, lambda s: batch, 0)
+    with pytest.raises(ValueError, match="clip"):
+        fit(model, mse, lambda s: batch, 1, clip=-1.0)
+
+
+def test_global_grad_norm():
+    p = torch.nn.Parameter(torch.zeros(2))
+    p.grad = torch.tensor([3.0, 4.0])
+    q = torch.nn.Parameter(torch.zeros(1))
+    assert global_grad_norm([p, q]) == 5.0
