@@ -39,14 +39,20 @@ def sigmoid(x: Any) -> np.ndarray:
     return sigmoid_(np.array(x, copy=True))
 
 
-def dsigmoid(s: np.ndarray) -> np.ndarray:
-    """Derivative of the sigmoid written through its output ``s = sigmoid(x)``: s (1 - s)."""
-    return s * (1.0 - s)
+def dsigmoid(s: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Derivative of the sigmoid written through its output ``s = sigmoid(x)``: s (1 - s).
+    ``out``: optional array of s's shape to write into."""
+    out = np.subtract(1.0, s, out=out)
+    out *= s
+    return out
 
 
-def dtanh(t: np.ndarray) -> np.ndarray:
-    """Derivative of tanh written through its output ``t = tanh(x)``: 1 - t^2."""
-    return 1.0 - t * t
+def dtanh(t: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Derivative of tanh written through its output ``t = tanh(x)``: 1 - t^2.
+    ``out``: optional array of t's shape to write into."""
+    out = np.multiply(t, t, out=out)
+    np.subtract(1.0, out, out=out)
+    return out
 
 
 __all__ = ["sigmoid", "sigmoid_", "dsigmoid", "dtanh"]

@@ -10,8 +10,18 @@ One step, for a batch, with gates in PyTorch's order i, f, g, o::
     c_t = f * c_{t-1} + i * g
     h_t = o * tanh(c_t)
 
-``lstm_pointwise`` and ``lstm_pointwise_backward`` are these equations and their
-derivatives; the layer adds the two matrix products around them.
+Backward, with dh the total gradient w.r.t. h_t and dc the one w.r.t. c_t::
+
+    dc   = dc_from_c_{t+1} + dh * o * (1 - tanh(c_t)^2)
+    dz_i = dc * g * i (1 - i)          dz_f = dc * c_{t-1} * f (1 - f)
+    dz_g = dc * i * (1 - g^2)          dz_o = dh * tanh(c_t) * o (1 - o)
+    dL/dc_{t-1} = dc * f               dL/dh_{t-1} = dz W_hh
+
+Speed comes from the layout, not from tricks: the input's part of z for all steps is one
+matrix product before the loop; inside the loop there is one matrix product per step;
+the weight gradients are three large products after the loop; and in the backward pass the
+local derivatives (the factors above that do not depend on dh or dc) are computed for all
+steps at once before the loop, so each step only multiplies by them.
 """
 
 from __future__ import annotations
@@ -22,43 +32,42 @@ import numpy as np
 
 from lstm_lib import checks, params
 from lstm_lib.numpy._stack import RecurrentStack, Weights, get, projection, weight_grads
-from lstm_lib.numpy.activations import sigmoid_
+from lstm_lib.numpy.activations import dsigmoid, dtanh
+
+
+def gate_constants(hidden_size: int, dtype: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-column constants (4H,) that turn one tanh into the four gate activations.
+
+    sigmoid(x) = 1/2 + 1/2 tanh(x / 2), so with ``pre = (1/2, 1/2, 1, 1/2)`` per block,
+    ``post = (1/2, 1/2, 1, 1/2)`` and ``shift = (1/2, 1/2, 0, 1/2)``:
+    ``post * tanh(pre * z) + shift`` is [sigmoid(z_i), sigmoid(z_f), tanh(z_g), sigmoid(z_o)].
+    """
+    block = np.array([0.5, 0.5, 1.0, 0.5], dtype=dtype)
+    pre = np.repeat(block, hidden_size)
+    shift = np.repeat(np.array([0.5, 0.5, 0.0, 0.5], dtype=dtype), hidden_size)
+    return pre, pre.copy(), shift
 
 
 def lstm_pointwise(z: np.ndarray, c_prev: np.ndarray, c: np.ndarray, tanh_c: np.ndarray,
-                   h: np.ndarray) -> None:
+                   h: np.ndarray, consts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     """One step's gate equations, in place.
 
     z: (B, 4H) pre-activations; overwritten with the gate values [i | f | g | o].
     c_prev: (B, H). Writes c_t into ``c``, tanh(c_t) into ``tanh_c`` and h_t into ``h``.
+    consts: ``gate_constants(H, dtype)``.
     """
+    pre, post, shift = consts
     H = c.shape[-1]
-    sigmoid_(z[:, : 2 * H])             # i, f
-    np.tanh(z[:, 2 * H: 3 * H], out=z[:, 2 * H: 3 * H])  # g
-    sigmoid_(z[:, 3 * H:])              # o
+    z *= pre                            # i, f, o: sigmoid(z) = 1/2 + 1/2 tanh(z/2)
+    np.tanh(z, out=z)                   # g: tanh(z)
+    z *= post
+    z += shift
     i, f, g, o = z[:, :H], z[:, H: 2 * H], z[:, 2 * H: 3 * H], z[:, 3 * H:]
     np.multiply(f, c_prev, out=c)       # c_t = f * c_{t-1}
     np.multiply(i, g, out=tanh_c)       #       + i * g   (tanh_c used as scratch here)
     c += tanh_c
     np.tanh(c, out=tanh_c)
     np.multiply(o, tanh_c, out=h)       # h_t = o * tanh(c_t)
-
-
-def lstm_pointwise_backward(dh: np.ndarray, dc: np.ndarray, gates: np.ndarray,
-                            c_prev: np.ndarray, tanh_c: np.ndarray, dz: np.ndarray) -> None:
-    """Backward of ``lstm_pointwise`` for one step, in place.
-
-    dh: (B, H) total gradient w.r.t. h_t. dc: (B, H) gradient w.r.t. c_t through c_{t+1};
-    on return it holds the total gradient w.r.t. c_t (through h_t as well).
-    gates: (B, 4H) [i | f | g | o]; c_prev, tanh_c: (B, H). Writes dL/dz into ``dz`` (B, 4H).
-    """
-    H = dh.shape[-1]
-    i, f, g, o = gates[:, :H], gates[:, H: 2 * H], gates[:, 2 * H: 3 * H], gates[:, 3 * H:]
-    dc += dh * o * (1.0 - tanh_c * tanh_c)             # h_t = o tanh(c_t)
-    dz[:, :H] = dc * g * i * (1.0 - i)                 # di, through sigmoid
-    dz[:, H: 2 * H] = dc * c_prev * f * (1.0 - f)      # df
-    dz[:, 2 * H: 3 * H] = dc * i * (1.0 - g * g)       # dg, through tanh
-    dz[:, 3 * H:] = dh * tanh_c * o * (1.0 - o)        # do
 
 
 class LSTM(RecurrentStack):
@@ -84,12 +93,13 @@ class LSTM(RecurrentStack):
         cs = get(buf, "c", (T + 1, B, H), dt)
         tanh_c = get(buf, "tanh_c", (T, B, H), dt)
         rec = get(buf, "rec", (B, 4 * H), dt)
+        consts = gate_constants(H, dt)
         hs[0], cs[0] = start
         w_hh_t = w_hh.T
         for t in range(T):
             np.matmul(hs[t], w_hh_t, out=rec)      # the recurrent GEMM: one per step
             z[t] += rec
-            lstm_pointwise(z[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1])
+            lstm_pointwise(z[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1], consts)
         return {"x": xs, "gates": z, "h": hs, "c": cs, "tanh_c": tanh_c, "buf": buf}
 
     def _run_backward(self, cache: dict[str, Any], w: Weights, d_hs: np.ndarray,
@@ -98,18 +108,33 @@ class LSTM(RecurrentStack):
         gates, hs, cs, tanh_c = cache["gates"], cache["h"], cache["c"], cache["tanh_c"]
         T, B, H = tanh_c.shape
         buf, dt = cache["buf"], self.dtype
+        i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))  # (T, B, H) each
+        # Local derivatives of all steps at once: dc_t/dz for the i, f, g blocks,
+        # dh_t/dz_o, and dh_t/dc_t.
+        dc_dz = get(buf, "dc_dz", (T, B, 3, H), dt)
+        tmp = get(buf, "tmp", (T, B, H), dt)
+        np.multiply(dsigmoid(i, out=tmp), g, out=dc_dz[:, :, 0])        # g i (1 - i)
+        np.multiply(dsigmoid(f, out=tmp), cs[:-1], out=dc_dz[:, :, 1])  # c_{t-1} f (1 - f)
+        np.multiply(dtanh(g, out=tmp), i, out=dc_dz[:, :, 2])           # i (1 - g^2)
+        dh_dzo = dsigmoid(o, out=get(buf, "dh_dzo", (T, B, H), dt))
+        dh_dzo *= tanh_c                                                # tanh(c) o (1 - o)
+        dh_dc = dtanh(tanh_c, out=get(buf, "dh_dc", (T, B, H), dt))
+        dh_dc *= o                                                      # o (1 - tanh(c)^2)
+
         dz = get(buf, "dz", (T, B, 4 * H), dt)
-        step_h = np.empty((T, B, H), dt)
-        step_c = np.empty((T, B, H), dt)
-        dh = np.array(d_end[0], dtype=dt)  # gradient flowing into h_t from later steps
-        dc = np.array(d_end[1], dtype=dt)
+        dz4 = dz.reshape(T, B, 4, H)
+        step_h = np.empty((T, B, H), dt)  # total dL/dh_t
+        step_c = np.empty((T, B, H), dt)  # total dL/dc_t
+        dh = np.array(d_end[0], dtype=dt)  # gradient reaching h_t from step t+1 (or h_n)
+        dc = np.array(d_end[1], dtype=dt)  # gradient reaching c_t from step t+1 (or c_n)
         for t in reversed(range(T)):
-            dh += d_hs[t]                              # ... plus from the output at step t
-            step_h[t] = dh
-            lstm_pointwise_backward(dh, dc, gates[t], cs[t], tanh_c[t], dz[t])
-            step_c[t] = dc
-            dc *= gates[t][:, H: 2 * H]                # dL/dc_{t-1} = dL/dc_t * f_t
-            np.matmul(dz[t], w_hh, out=dh)             # dL/dh_{t-1} through the recurrence
+            np.add(dh, d_hs[t], out=step_h[t])                    # + from the output at t
+            np.multiply(step_h[t], dh_dc[t], out=step_c[t])       # + through h_t = o tanh(c_t)
+            step_c[t] += dc
+            np.multiply(step_c[t][:, None, :], dc_dz[t], out=dz4[t, :, :3])  # dz_i, dz_f, dz_g
+            np.multiply(step_h[t], dh_dzo[t], out=dz4[t, :, 3])             # dz_o
+            np.multiply(step_c[t], f[t], out=dc)                  # dL/dc_{t-1} = dc * f
+            np.matmul(dz[t], w_hh, out=dh)                        # dL/dh_{t-1} = dz W_hh
         dw_ih, dw_hh, db, dxs = weight_grads(dz, cache["x"], hs[:-1], w_ih)
         grads = (dw_ih, dw_hh, db, db.copy())
         return dxs, grads, (dh, dc), {"h": step_h, "c": step_c}

@@ -16,6 +16,7 @@ import numpy as np
 
 from lstm_lib import checks, params
 from lstm_lib.numpy._stack import RecurrentStack, Weights, get, projection, weight_grads
+from lstm_lib.numpy.activations import dtanh
 
 
 class RNN(RecurrentStack):
@@ -52,13 +53,13 @@ class RNN(RecurrentStack):
         hs = cache["h"]
         T, B, H = d_hs.shape
         dz = get(cache["buf"], "dz", (T, B, H), self.dtype)
-        step_h = np.empty((T, B, H), self.dtype)
-        dh = np.array(d_end[0], dtype=self.dtype)
+        dh_dz = dtanh(hs[1:], out=get(cache["buf"], "dh_dz", (T, B, H), self.dtype))  # all steps
+        step_h = np.empty((T, B, H), self.dtype)  # total dL/dh_t
+        dh = np.array(d_end[0], dtype=self.dtype)  # gradient reaching h_t from step t+1
         for t in reversed(range(T)):
-            dh += d_hs[t]
-            step_h[t] = dh
-            np.multiply(dh, 1.0 - hs[t + 1] * hs[t + 1], out=dz[t])  # through tanh
-            np.matmul(dz[t], w_hh, out=dh)
+            np.add(dh, d_hs[t], out=step_h[t])     # + from the output at step t
+            np.multiply(step_h[t], dh_dz[t], out=dz[t])  # through tanh: 1 - h_t^2
+            np.matmul(dz[t], w_hh, out=dh)         # dL/dh_{t-1} = dz W_hh
         dw_ih, dw_hh, db, dxs = weight_grads(dz, cache["x"], hs[:-1], w_ih)
         return dxs, (dw_ih, dw_hh, db, db.copy()), (dh,), {"h": step_h}
 
