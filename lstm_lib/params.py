@@ -62,3 +62,15 @@ def cell_shapes(input_size: int, hidden_size: int, gates: int) -> dict[str, tupl
         "bias_ih": (gates * hidden_size,),
         "bias_hh": (gates * hidden_size,),
     }
+
+
+def to_torch(state_dict: dict) -> dict:
+    """A state_dict of NumPy arrays as torch tensors (sharing memory), for loading into
+    ``torch.nn.LSTM`` / ``nn.RNN``, whose ``load_state_dict`` accepts only tensors.
+    Tensors pass through unchanged."""
+    import torch
+
+    if not hasattr(state_dict, "items"):
+        raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
+    return {k: (torch.from_numpy(np.ascontiguousarray(v)) if isinstance(v, np.ndarray) else v)
+            for k, v in state_dict.items()}
