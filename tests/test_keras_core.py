@@ -15,7 +15,7 @@ def test_lstm_layer_returns_what_keras_returns(seq, state):
     result = layer(x)
     first = out if seq else out[:, -1]
     if state:
-        assert isinstance(result, list) and len(result) == 3
+        assert isinstance(result, tuple) and len(result) == 3  # as Keras 3 returns it
         torch.testing.assert_close(result[0], first)
         torch.testing.assert_close(result[1], h_n[0])
         torch.testing.assert_close(result[2], c_n[0])
