@@ -44,8 +44,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
+# --all: Sphinx re-reads every page. An incremental build does not repeat the warnings of pages
+# it does not re-read, so a second `make book` after a failed one would pass silently.
 book: $(STAMP)
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build . --all -W -n --keep-going
 	@echo "Book: file://$(CURDIR)/_build/html/index.html"
 
 test: unit nbval
@@ -54,7 +56,9 @@ unit: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -n $(NBVAL_WORKERS) -p no:cacheprovider tests
 
+# check_notebooks.py first: nbval skips cells that were never run and cannot see that.
 nbval: $(STAMP)
+	$(BIN)/python .ci/check_notebooks.py $(NB)
 	OMP_NUM_THREADS=$(NBVAL_THREADS) MKL_NUM_THREADS=$(NBVAL_THREADS) \
 	  $(BIN)/python -m pytest -q $(NBVAL_FLAGS) -n $(NBVAL_WORKERS) --dist loadfile $(NB)
 

@@ -1,0 +1,97 @@
+"""Check that stored notebooks are what `make execute` leaves, before nbval re-runs them.
+
+Usage: python .ci/check_notebooks.py book/a.ipynb [book/b.ipynb ...]
+
+nbval compares each cell's fresh outputs with the stored ones, but it skips a cell that was
+never run (no execution count) and so cannot tell a silent un-run cell from a checked one.
+This script fails, naming notebook and cell, when:
+
+- a non-empty code cell has no execution count, or the counts are not 1, 2, 3, ... from top
+  to bottom (the notebook was not run once, in order, in a fresh kernel);
+- a stored output is an error (unless the cell is tagged `raises-exception`, as nbval
+  expects), or text on stderr (warnings and progress bars vary from run to run);
+- the first cell is not Markdown starting with a `# Title` (Jupyter Book warns without it);
+- the notebook lies in book/ but is not listed in _toc.yml (the book build would fail).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def toc_files(toc: Path) -> set[str]:
+    """Every `file:` entry of a Jupyter Book _toc.yml, without suffix (e.g. book/intro)."""
+    files = set()
+    for line in toc.read_text(encoding="utf-8").splitlines():
+        line = line.strip().removeprefix("- ").strip()
+        for key in ("file:", "root:"):
+            if line.startswith(key):
+                files.add(line[len(key):].strip().strip("\"'").removesuffix(".ipynb"))
+    return files
+
+
+def problems(path: Path, listed: set[str] | None = None) -> list[str]:
+    """The problems found in the notebook at ``path`` (an empty list if there are none).
+
+    ``listed``: the table of contents' entries (see ``toc_files``); None skips that check.
+    """
+    nb = nbformat.read(path, as_version=4)
+    found = []
+    cells = nb.cells
+    first = cells[0] if cells else None
+    if first is None or first.cell_type != "markdown" or not first.source.startswith("# "):
+        found.append("the first cell must be Markdown starting with '# Title'")
+    expected = 1
+    for index, cell in enumerate(cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        tags = cell.metadata.get("tags", [])
+        where = f"cell {index} ({cell.source.strip().splitlines()[0][:40]!r})"
+        if cell.execution_count is None:
+            found.append(f"{where} was never run")
+        elif cell.execution_count != expected:
+            found.append(f"{where} has execution count {cell.execution_count}, expected "
+                         f"{expected}: run the whole notebook once (make execute)")
+        expected = (cell.execution_count or expected) + 1
+        for out in cell.get("outputs", []):
+            if out.output_type == "error" and "raises-exception" not in tags:
+                found.append(f"{where} has an error output: {out.ename}: {out.evalue}")
+            elif out.output_type == "stream" and out.name == "stderr":
+                text = "".join(out.text).strip().splitlines()
+                found.append(f"{where} wrote to stderr: {text[0][:80] if text else ''!r}")
+    try:
+        rel = path.resolve().relative_to(ROOT)
+    except ValueError:
+        rel = None
+    if listed is not None and rel is not None and rel.parts[0] == "book":
+        if str(rel.with_suffix("")) not in listed:
+            found.append(f"{rel} is not listed in _toc.yml")
+    return found
+
+
+def main(paths: list[str]) -> int:
+    if not paths:
+        print("no notebooks given", file=sys.stderr)
+        return 2
+    toc = ROOT / "_toc.yml"
+    listed = toc_files(toc) if toc.exists() else None
+    failed = 0
+    for p in paths:
+        for problem in problems(Path(p), listed):
+            print(f"{p}: {problem}", file=sys.stderr)
+            failed += 1
+    if failed:
+        print(f"{failed} problem(s); fix the notebook, or re-run it: make execute NB=...",
+              file=sys.stderr)
+        return 1
+    print(f"{len(paths)} notebook(s): every code cell run in order, no errors, no stderr")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
