@@ -25,11 +25,12 @@ NB ?= $(sort $(wildcard book/*.ipynb))
 
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with .ci/nbval_sanitize.cfg -p no:cacheprovider
 
-.PHONY: help venv book test unit nbval execute lab bench clean distclean
+.PHONY: help venv book test unit nbval execute lab bench clean distclean test-site site-checks
 
 help:
 	@echo "make book      build the HTML book (warnings are errors)"
 	@echo "make test      ruff, unit tests, and nbval over every notebook"
+	@echo "make test-site build the book, check its links, load every page in Chromium"
 	@echo "make execute   re-run notebooks in place (NB=book/x.ipynb for one)"
 	@echo "make lab       open the notebooks in JupyterLab"
 	@echo "make bench     speed tables (benchmarks/)"
@@ -61,6 +62,22 @@ nbval: $(STAMP)
 	$(BIN)/python .ci/check_notebooks.py $(NB)
 	OMP_NUM_THREADS=$(NBVAL_THREADS) MKL_NUM_THREADS=$(NBVAL_THREADS) \
 	  $(BIN)/python -m pytest -q $(NBVAL_FLAGS) -n $(NBVAL_WORKERS) --dist loadfile $(NB)
+
+# The site as a reader sees it: internal links and anchors, then every page in headless
+# Chromium (Debian's package, installed here if missing; Playwright drives it, offline).
+# Screenshots land in _build/screenshots/.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+test-site: book site-checks
+
+site-checks: $(STAMP) $(CHROMIUM)
+	$(BIN)/python .ci/check_links.py _build/html
+	$(BIN)/python .ci/site_test.py _build/html
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
 execute: $(STAMP)
 	OMP_NUM_THREADS=$(NBVAL_THREADS) MKL_NUM_THREADS=$(NBVAL_THREADS) \

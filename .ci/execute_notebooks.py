@@ -18,6 +18,20 @@ from nbclient import NotebookClient
 KEEP_NOTEBOOK_METADATA = ("kernelspec", "language_info", "jupytext")
 
 
+def merge_streams(outputs: list) -> list:
+    """Join consecutive outputs of the same stream (the kernel may flush one print in two
+    pieces, or two prints in one), so that re-runs store byte-identical notebooks."""
+    merged: list = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+            prev["text"] = prev["text"] + out["text"]
+        else:
+            merged.append(out)
+    return merged
+
+
 def execute(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -32,6 +46,8 @@ def execute(path: Path) -> None:
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("ExecuteTime", None)
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
     nbformat.write(nb, path)
 
 
