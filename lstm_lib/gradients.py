@@ -15,8 +15,8 @@ cell) state at every earlier step ``t``, as a function of the lag ``T - t``.
 - :func:`linear_theory` and :func:`meanfield_rates` are the theory the measurements are
   compared with; :func:`decay_rate` fits the measured per-step rate.
 - :func:`global_norm`, :func:`clip_by_global_norm` (a dict of NumPy gradients) and
-  :func:`clip_torch_grads_` (torch parameters, in place) clip by the global norm;
-  :class:`AppliedNormRecorder` records the norm an optimizer actually applies.
+  :func:`clip_torch_grads_` (torch parameters, in place) clip by the global norm
+  (``lstm_lib.train.fit`` clips with it and records the norm before and after).
 """
 
 from __future__ import annotations
@@ -308,43 +308,6 @@ def clip_torch_grads_(parameters: Iterable[torch.nn.Parameter], max_norm: float)
     return norm
 
 
-class AppliedNormRecorder:
-    """Wrap a torch optimizer so that every ``step()`` first records the global gradient norm.
-
-    ``lstm_lib.train.fit`` clips *between* ``backward()`` and ``optimizer.step()`` and records
-    the norm before clipping; wrapped like this, ``applied_norms`` holds the norm of the
-    gradient the optimizer actually used, after clipping. Pass the wrapper as ``optimizer=``.
-    ``zero_grad``, ``param_groups`` and ``state_dict`` are those of the wrapped optimizer.
-    """
-
-    def __init__(self, optimizer: torch.optim.Optimizer) -> None:
-        if not isinstance(optimizer, torch.optim.Optimizer):
-            raise TypeError(f"optimizer must be a torch.optim.Optimizer, "
-                            f"got {type(optimizer).__name__}")
-        self.optimizer = optimizer
-        self.applied_norms: list[float] = []
-
-    @property
-    def param_groups(self) -> list[dict[str, Any]]:
-        """The wrapped optimizer's parameter groups."""
-        return self.optimizer.param_groups
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear the gradients (the wrapped optimizer's ``zero_grad``)."""
-        self.optimizer.zero_grad(set_to_none=set_to_none)
-
-    def step(self) -> None:
-        """Record the global norm of the current gradients, then take the optimizer's step."""
-        grads = [p.grad for g in self.param_groups for p in g["params"] if p.grad is not None]
-        total = sum(float((gr.detach().double() ** 2).sum()) for gr in grads)
-        self.applied_norms.append(float(np.sqrt(total)))
-        self.optimizer.step()
-
-    def state_dict(self) -> dict[str, Any]:
-        """The wrapped optimizer's state."""
-        return self.optimizer.state_dict()
-
-
 def _positive_float(name: str, value: Any) -> float:
     """``value`` as a float if it is a finite real number > 0, else ValueError/TypeError."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -358,5 +321,5 @@ __all__ = [
     "spectral_radius", "set_spectral_radius", "scaled_orthogonal",
     "numpy_step_grad_norms", "torch_step_grad_norms", "lag_profile", "forget_gate_path",
     "linear_theory", "meanfield_rates", "decay_rate",
-    "global_norm", "clip_by_global_norm", "clip_torch_grads_", "AppliedNormRecorder",
+    "global_norm", "clip_by_global_norm", "clip_torch_grads_",
 ]

@@ -3,7 +3,8 @@
     history = fit(model, loss_fn, get_batch, steps=300, lr=1e-2, clip=1.0)
 
 ``get_batch(step)`` returns a batch (anything), ``loss_fn(model, batch)`` returns a scalar
-loss tensor; Adam updates the model; the global gradient norm is recorded before clipping.
+loss tensor; Adam updates the model; the global gradient norm is recorded before clipping
+(``grad_norm``) and as applied, after clipping (``applied_norm``).
 A progress bar is shown to people running the notebook (on stderr); it is off when the
 environment variable ``LSTM_LIB_PROGRESS=0`` (as under ``make``), so stored outputs and
 nbval never see it.
@@ -20,23 +21,26 @@ from typing import Any
 import torch
 
 from lstm_lib import checks
+from lstm_lib.gradients import clip_torch_grads_
 
 
 @dataclass
 class History:
-    """What ``fit`` recorded: per step the loss and the gradient norm (before clipping);
-    per evaluation the step and each metric ``eval_fn`` returned."""
+    """What ``fit`` recorded: per step the loss, the global gradient norm before clipping
+    and the one applied after it; per evaluation the step and each metric of ``eval_fn``."""
 
     step: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
     grad_norm: list[float] = field(default_factory=list)
+    applied_norm: list[float] = field(default_factory=list)
     eval_step: list[int] = field(default_factory=list)
     metrics: dict[str, list[float]] = field(default_factory=dict)
     diverged: bool = False
 
     def last(self, name: str = "loss") -> float:
         """The last recorded value of ``loss``, ``grad_norm`` or a metric."""
-        values = getattr(self, name) if name in ("loss", "grad_norm") else self.metrics[name]
+        fields = ("loss", "grad_norm", "applied_norm")
+        values = getattr(self, name) if name in fields else self.metrics[name]
         return values[-1]
 
 
@@ -70,9 +74,10 @@ def fit(
     """Train ``model`` for ``steps`` steps of Adam (or ``optimizer``) and return the History.
 
     get_batch(step) -> batch; loss_fn(model, batch) -> scalar tensor. ``clip``: if given,
-    rescale the gradients so their global norm is at most ``clip``. ``eval_fn(model)``
-    returns a dict of floats, run under ``torch.no_grad()`` every ``eval_every`` steps
-    (0: only at the end). A non-finite loss stops training (``History.diverged``).
+    rescale the gradients so their global norm is at most ``clip``
+    (``lstm_lib.gradients.clip_torch_grads_``). ``eval_fn(model)`` returns a dict of floats,
+    run under ``torch.no_grad()`` every ``eval_every`` steps (0: only at the end). A
+    non-finite loss or gradient norm stops training (``History.diverged``).
     """
     steps = checks.positive_int("steps", steps)
     if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 0:
@@ -109,20 +114,24 @@ def fit(
         opt.zero_grad()
         loss = loss_fn(model, get_batch(step))
         value = float(loss.detach())
-        if not math.isfinite(value) and stop_on_divergence:
-            hist.step.append(step)
-            hist.loss.append(value)
-            hist.grad_norm.append(math.nan)
-            hist.diverged = True
-            break
         loss.backward()
         norm = global_grad_norm(params)
-        if clip is not None:
-            torch.nn.utils.clip_grad_norm_(params, clip)
+        if not (math.isfinite(value) and math.isfinite(norm)) and stop_on_divergence:
+            hist.step.append(step)
+            hist.loss.append(value)
+            hist.grad_norm.append(norm)
+            hist.applied_norm.append(math.nan)
+            hist.diverged = True
+            break
+        applied = norm
+        if clip is not None and math.isfinite(norm):
+            clip_torch_grads_(params, clip)
+            applied = global_grad_norm(params)
         opt.step()
         hist.step.append(step)
         hist.loss.append(value)
         hist.grad_norm.append(norm)
+        hist.applied_norm.append(applied)
         if eval_every and (step + 1) % eval_every == 0:
             evaluate(step + 1)
         if bar is not None:

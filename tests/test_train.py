@@ -41,7 +41,14 @@ def test_clip_bounds_the_applied_update_norm():
     assert hist.grad_norm[0] > 0.5  # the recorded norm is before clipping ...
     step = math.sqrt(sum(float(((p.detach() - b) ** 2).sum())
                          for p, b in zip(model.parameters(), before)))
-    assert step == pytest.approx(0.5, rel=1e-5)  # ... and the applied one is clipped
+    assert step == pytest.approx(0.5, rel=1e-6)  # ... and the applied one is clipped (float32)
+    assert hist.applied_norm[0] == pytest.approx(0.5, rel=1e-6)
+
+
+def test_applied_norm_equals_grad_norm_without_clipping():
+    model, batch = regression()
+    hist = fit(model, mse, lambda s: batch, 5)
+    assert hist.applied_norm == hist.grad_norm
 
 
 def test_divergence_stops_training():

@@ -32,8 +32,8 @@ class RNN(RecurrentStack):
         x_proj = xs @ w_ih.T + b_ih + b_hh
         (h,) = start
         hs = []
-        for t in range(xs.shape[1]):
-            h = torch.tanh(x_proj[:, t] + h @ w_hh.T)
+        for x_t in x_proj.unbind(1):  # (unbind, not x_proj[:, t]: a cheaper backward)
+            h = torch.tanh(x_t + h @ w_hh.T)
             hs.append(h)
         return {"h": hs}
 
