@@ -13,8 +13,10 @@
 |------------------|--------------|------------------------------------------|
 | False            | False        | h_T (B, units)                           |
 | True             | False        | all h_t (B, T, units)                    |
-| False            | True         | [h_T, h_T, c_T]                          |
-| True             | True         | [all h_t, h_T, c_T]                      |
+| False            | True         | (h_T, h_T, c_T)                          |
+| True             | True         | (all h_t, h_T, c_T)                      |
+
+Keras 3 returns the three tensors as a tuple (Keras 2 returned a list); so does ``LSTMLayer``.
 
 In PyTorch terms, with ``output, (h_n, c_n) = nn.LSTM(...)(x)``: all h_t is ``output``
 and h_T is ``output[:, -1] == h_n[0]``.
@@ -77,11 +79,13 @@ class LSTMLayer(LSTM):
     stateful=False, dtype=np.float64, seed=0)``. Parameters are ``torch.nn.LSTM``'s
     (``weight_ih_l0`` (4*units, input_size), ...). ``forward(x, initial_state=None)`` on
     x (B, T, input_size), ``initial_state`` None or [h, c] each (B, units), returns
-    a tensor, or the list ``[output, h, c]`` if ``return_state`` (see the module table).
+    a tensor, or the tuple ``(output, h, c)`` if ``return_state`` (see the module table).
 
     With ``stateful=True`` the final (h, c) of each call becomes the initial state of the
     next one, sample by sample (row i continues row i), detached from the graph, until
-    ``reset_states()``; the batch size must then stay the same from call to call.
+    ``reset_states()`` (or ``reset_state()``, Keras 3's name); the batch size must then stay
+    the same from call to call. An ``initial_state`` given to a stateful layer is used
+    instead of the carried one, and the call's final state is carried on, as in Keras.
     """
 
     def __init__(self, input_size: int, units: int, return_sequences: bool = False,
@@ -103,8 +107,13 @@ class LSTMLayer(LSTM):
         """Forget the carried state: the next call starts from zeros (stateful layers)."""
         self.states = None
 
+    def reset_state(self) -> None:
+        """Keras 3's name for :meth:`reset_states`."""
+        self.reset_states()
+
     def forward(self, x: Any, initial_state: Any = None) -> Any:  # type: ignore[override]
-        """x (B, T, input_size) -> tensor, or [output, h, c] with return_state."""
+        """x (B, T, input_size) -> tensor, or (output, h, c) with return_state; h, c (B, units).
+        ``initial_state``: None or [h_0, c_0], each (B, units)."""
         x = as_tensor("x", x, (None, None, self.input_size), "(B, T, I)", self.dtype)
         B = x.shape[0]
         state = None
@@ -127,9 +136,39 @@ class LSTMLayer(LSTM):
         if self.stateful:
             self.states = (h.detach(), c.detach())
         seq = output if self.return_sequences else h
-        return [seq, h, c] if self.return_state else seq
+        return (seq, h, c) if self.return_state else seq
 
     def extra_repr(self) -> str:
         return (f"{self.input_size}, units={self.units}, return_sequences="
                 f"{self.return_sequences}, return_state={self.return_state}, "
                 f"stateful={self.stateful}")
+
+
+Shape = tuple[int, ...]
+
+
+def trace_shapes(model: nn.Sequential, x: Any) -> list[tuple[str, Shape | list[Shape]]]:
+    """Run ``x`` through the layers of ``model`` one by one and record each output's shape.
+
+    Returns ``[("input", x.shape), (layer name, output shape), ...]``; a layer that returns
+    several tensors (an ``LSTMLayer`` with ``return_state``) gives a list of shapes, and only
+    its first output goes on to the next layer. Runs without gradients.
+    """
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(f"model must be an nn.Sequential, got {type(model).__name__}")
+    if not isinstance(x, torch.Tensor):
+        x = torch.as_tensor(np.asarray(x))
+    rows: list[tuple[str, Any]] = [("input", tuple(x.shape))]
+    with torch.no_grad():
+        for layer in model:
+            out = layer(x)
+            name = type(layer).__name__
+            if isinstance(layer, TimeDistributed):
+                name = f"TimeDistributed({type(layer.module).__name__})"
+            if isinstance(out, (tuple, list)):
+                rows.append((name, [tuple(o.shape) for o in out]))
+                x = out[0]
+            else:
+                rows.append((name, tuple(out.shape)))
+                x = out
+    return rows
