@@ -9,6 +9,7 @@ element by element.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,33 @@ def _loss_and_upstream(layer: Any, x: np.ndarray, state: Any, rng: np.random.Gen
         return float((r_out * o).sum() + sum((r * v).sum() for r, v in zip(r_fin, fs)))
 
     return loss, r_out, (r_fin if len(r_fin) > 1 else r_fin[0])
+
+
+def numeric_grad(f: Callable[[], float], array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central differences of a scalar function with respect to every element of ``array``.
+
+    f: takes no arguments and returns a float computed from ``array`` (and anything else).
+    array: a float64 array that ``f`` reads; each element is moved by +-eps in place and
+    restored. Returns an array of ``array``'s shape: (f(a + eps) - f(a - eps)) / (2 eps).
+    """
+    if not isinstance(array, np.ndarray) or array.dtype != np.float64:
+        raise TypeError(f"array must be a float64 NumPy array, got "
+                        f"{getattr(array, 'dtype', type(array).__name__)}")
+    if not (isinstance(eps, float) and 0 < eps < 1):
+        raise ValueError(f"eps must be a float in (0, 1), got {eps!r}")
+    if not array.flags.c_contiguous:
+        raise ValueError("array must be C-contiguous (it is perturbed in place through a view)")
+    numeric = np.empty_like(array)
+    flat, num = array.reshape(-1), numeric.reshape(-1)
+    for j in range(flat.size):
+        keep = flat[j]
+        flat[j] = keep + eps
+        up = f()
+        flat[j] = keep - eps
+        down = f()
+        flat[j] = keep
+        num[j] = (up - down) / (2 * eps)
+    return numeric
 
 
 def gradcheck(layer: Any, x: np.ndarray, state: Any = None, eps: float = 1e-6,
@@ -67,18 +95,12 @@ def gradcheck(layer: Any, x: np.ndarray, state: Any = None, eps: float = 1e-6,
             targets[f"{name}0"] = s
             analytic[f"{name}0"] = g
 
+    def total() -> float:
+        return loss(*layer.forward(x, as_state(states)))
+
     errors = {}
     for name, arr in targets.items():
-        numeric = np.empty_like(arr)
-        flat, num = arr.reshape(-1), numeric.reshape(-1)
-        for j in range(flat.size):
-            keep = flat[j]
-            flat[j] = keep + eps
-            up = loss(*layer.forward(x, as_state(states)))
-            flat[j] = keep - eps
-            down = loss(*layer.forward(x, as_state(states)))
-            flat[j] = keep
-            num[j] = (up - down) / (2 * eps)
+        numeric = numeric_grad(total, arr, eps)
         a = analytic[name]
         scale = max(np.abs(a).max(), np.abs(numeric).max(), 1e-12)
         errors[name] = float(np.abs(a - numeric).max() / scale)

@@ -271,19 +271,23 @@ def global_norm(grads: Mapping[str, np.ndarray]) -> float:
     return float(np.sqrt(total))
 
 
-def clip_by_global_norm(grads: Mapping[str, np.ndarray], max_norm: float
+def clip_by_global_norm(grads: Mapping[str, np.ndarray], max_norm: float, eps: float = 0.0
                         ) -> tuple[dict[str, np.ndarray], float]:
     """Scale a dict of gradients so that its global norm is at most ``max_norm`` (> 0).
 
     Returns ``(clipped, norm)``: new arrays (same keys, shapes and dtypes), all multiplied by
-    ``min(1, max_norm / norm)``, and the global norm *before* clipping. The direction of the
-    whole gradient is kept; only its length changes.
+    ``min(1, max_norm / (norm + eps))``, and the global norm *before* clipping. The direction
+    of the whole gradient is kept; only its length changes. ``eps=1e-6`` reproduces
+    ``torch.nn.utils.clip_grad_norm_``'s rule exactly; the default 0 clips to ``max_norm``
+    exactly.
     """
     max_norm = _positive_float("max_norm", max_norm)
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 <= eps < max_norm:
+        raise ValueError(f"eps must be a number in [0, max_norm), got {eps!r}")
     norm = global_norm(grads)
     if not np.isfinite(norm):
         raise ValueError(f"the gradient's global norm is not finite ({norm})")
-    scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    scale = min(1.0, max_norm / (norm + eps)) if norm > 0 else 1.0
     return {k: (g * scale).astype(g.dtype) for k, g in grads.items()}, norm
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import lstm_lib.numpy as lnp
-from lstm_lib.gradcheck import gradcheck
+from lstm_lib.gradcheck import gradcheck, numeric_grad
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "RNN"])
@@ -36,3 +36,18 @@ def test_gradcheck_detects_a_wrong_backward(monkeypatch):
 def test_gradcheck_needs_float64():
     with pytest.raises(TypeError, match="float64"):
         gradcheck(lnp.LSTM(2, 2, dtype=np.float32), np.zeros((1, 2, 2), np.float32))
+
+
+def test_numeric_grad_of_a_known_function():
+    a = np.array([[0.5, -1.0], [2.0, 0.25]])
+    w = np.array([[1.0, 2.0], [3.0, 4.0]])
+    g = numeric_grad(lambda: float((w * np.sin(a)).sum()), a)
+    np.testing.assert_allclose(g, w * np.cos(a), rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(a, [[0.5, -1.0], [2.0, 0.25]])  # restored
+
+
+def test_numeric_grad_rejects_float32_and_views():
+    with pytest.raises(TypeError, match="float64"):
+        numeric_grad(lambda: 0.0, np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match="contiguous"):
+        numeric_grad(lambda: 0.0, np.zeros((4, 4))[:, :2])

@@ -295,3 +295,22 @@ def test_fit_records_the_applied_norm(clip: float | None) -> None:
     else:
         assert (np.array(hist.grad_norm) > clip).all()
         assert (applied <= clip * (1 + 1e-12)).all() and np.allclose(applied, clip, rtol=1e-12)
+
+
+@pytest.mark.parametrize("max_norm", [0.1, 1.0, 100.0])
+def test_clip_by_global_norm_with_eps_is_torchs_rule(max_norm: float) -> None:
+    rng = np.random.default_rng(5)
+    grads = {"w": 3 * rng.standard_normal((4, 3)), "b": 3 * rng.standard_normal(4)}
+    tensors = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True)
+               for g in grads.values()]
+    for t, g in zip(tensors, grads.values()):
+        t.grad = torch.tensor(g)
+    total_t = torch.nn.utils.clip_grad_norm_(tensors, max_norm)
+    clipped, total = G.clip_by_global_norm(grads, max_norm, eps=1e-6)
+    assert abs(total - total_t.item()) < 1e-12
+    for t, g in zip(tensors, clipped.values()):
+        np.testing.assert_allclose(g, t.grad.numpy(), rtol=0, atol=1e-13)
+    if max_norm == 100.0:  # below the limit: unchanged
+        np.testing.assert_array_equal(clipped["w"], grads["w"])
+    with pytest.raises(ValueError, match="eps"):
+        G.clip_by_global_norm(grads, 1.0, eps=-1.0)

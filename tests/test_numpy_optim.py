@@ -1,4 +1,4 @@
-"""lstm_lib.numpy.optim: Adam and gradient clipping against torch's, step for step."""
+"""lstm_lib.numpy.optim: Adam against torch's, step for step."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lstm_lib.numpy import LSTM
-from lstm_lib.numpy.optim import Adam, clip_grad_norm
+from lstm_lib.numpy.optim import Adam
 
 
 def _params(seed: int) -> dict[str, np.ndarray]:
@@ -82,27 +82,3 @@ def test_adam_rejects_bad_input():
     grads["b"] = np.full(4, np.nan)
     with pytest.raises(ValueError, match="NaN"):
         opt.step(grads)
-
-
-@pytest.mark.parametrize("max_norm", [0.1, 1.0, 100.0])
-def test_clip_grad_norm_matches_torch(max_norm):
-    grads = {k: v * 3 for k, v in _params(5).items()}
-    tensors = [torch.tensor(v, requires_grad=True) for v in grads.values()]
-    for t, g in zip(tensors, grads.values(), strict=True):
-        t.grad = torch.tensor(g)
-    total_t = torch.nn.utils.clip_grad_norm_(tensors, max_norm)
-    total = clip_grad_norm(grads, max_norm)
-    assert abs(total - total_t.item()) < 1e-12
-    for t, g in zip(tensors, grads.values(), strict=True):
-        np.testing.assert_allclose(g, t.grad.numpy(), rtol=0, atol=1e-13)
-    norm_after = np.sqrt(sum((g * g).sum() for g in grads.values()))
-    assert norm_after <= max_norm * (1 + 1e-9)
-    if max_norm == 100.0:           # below the limit: unchanged
-        assert abs(norm_after - total) < 1e-12
-
-
-def test_clip_grad_norm_rejects_bad_input():
-    with pytest.raises(ValueError, match="max_norm"):
-        clip_grad_norm({"w": np.ones(3)}, 0.0)
-    with pytest.raises(TypeError):
-        clip_grad_norm({}, 1.0)

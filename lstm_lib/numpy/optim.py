@@ -1,4 +1,4 @@
-"""Adam and gradient-norm clipping in NumPy, step for step what PyTorch does.
+"""Adam in NumPy, step for step what PyTorch does.
 
 ``Adam`` updates a dict of NumPy parameters (for example a ``lstm_lib.numpy`` layer's
 ``params``) from a dict of gradients with the same keys (the layer's ``grads``), in place.
@@ -11,8 +11,8 @@ and its torch twin trained side by side stay equal to round-off::
     v    = beta2 * v + (1 - beta2) * g * g
     p    = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 
-``clip_grad_norm`` is ``torch.nn.utils.clip_grad_norm_``: every gradient is scaled by
-min(1, max_norm / (total_norm + 1e-6)), total_norm the 2-norm over all of them.
+Clipping by global norm lives in ``lstm_lib.gradients.clip_by_global_norm`` (with
+``eps=1e-6`` it is ``torch.nn.utils.clip_grad_norm_``'s rule).
 """
 
 from __future__ import annotations
@@ -93,21 +93,3 @@ class Adam:
     def __repr__(self) -> str:
         return (f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps}, "
                 f"weight_decay={self.weight_decay}, t={self.t})")
-
-
-def clip_grad_norm(grads: MutableMapping[str, np.ndarray], max_norm: float) -> float:
-    """Scale every array of ``grads`` in place by min(1, max_norm / (total_norm + 1e-6)),
-    as ``torch.nn.utils.clip_grad_norm_`` does. Returns total_norm, the 2-norm of all the
-    gradients together (before clipping)."""
-    if not isinstance(grads, MutableMapping) or not grads:
-        raise TypeError("grads must be a non-empty dict of NumPy arrays")
-    if not (isinstance(max_norm, (int, float)) and max_norm > 0):
-        raise ValueError(f"max_norm must be a positive number, got {max_norm!r}")
-    for k, g in grads.items():
-        if not isinstance(g, np.ndarray) or g.dtype.kind != "f":
-            raise TypeError(f"grads[{k!r}] must be a float NumPy array, got {type(g).__name__}")
-    total = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
-    scale = min(1.0, max_norm / (total + 1e-6))
-    for g in grads.values():
-        g *= scale
-    return total
