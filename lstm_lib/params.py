@@ -16,6 +16,18 @@ from lstm_lib import checks
 DIRECTION_SUFFIXES = ("", "_reverse")
 
 
+def layer_config(input_size: int, hidden_size: int, num_layers: int,
+                 bidirectional: bool) -> tuple[int, int, int, int]:
+    """Validate a recurrent layer's sizes; return (input_size, hidden_size, num_layers, D)
+    with D = 2 if bidirectional else 1. Raises ValueError/TypeError naming the argument."""
+    input_size = checks.positive_int("input_size", input_size)
+    hidden_size = checks.positive_int("hidden_size", hidden_size)
+    num_layers = checks.positive_int("num_layers", num_layers)
+    if not isinstance(bidirectional, bool):
+        raise TypeError(f"bidirectional must be a bool, got {bidirectional!r}")
+    return input_size, hidden_size, num_layers, 2 if bidirectional else 1
+
+
 def layer_keys(layer: int, direction: int) -> tuple[str, str, str, str]:
     """The four state_dict keys (W_ih, W_hh, b_ih, b_hh) of one layer and direction."""
     sfx = f"_l{layer}{DIRECTION_SUFFIXES[direction]}"

@@ -32,13 +32,9 @@ class RecurrentStack:
         dtype: Any = np.float64,
         seed: int = 0,
     ) -> None:
-        self.input_size = checks.positive_int("input_size", input_size)
-        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
-        self.num_layers = checks.positive_int("num_layers", num_layers)
-        if not isinstance(bidirectional, bool):
-            raise TypeError(f"bidirectional must be a bool, got {bidirectional!r}")
+        self.input_size, self.hidden_size, self.num_layers, self.num_directions = (
+            params.layer_config(input_size, hidden_size, num_layers, bidirectional))
         self.bidirectional = bidirectional
-        self.num_directions = 2 if bidirectional else 1
         self.dtype = checks.float_dtype(dtype)
         self._shapes = params.shapes(
             self.input_size, self.hidden_size, self.num_layers, self.num_directions, self.gates
@@ -213,6 +209,47 @@ class RecurrentStack:
         return (f"{type(self).__name__}(input_size={self.input_size}, "
                 f"hidden_size={self.hidden_size}, num_layers={self.num_layers}, "
                 f"bidirectional={self.bidirectional}, dtype={self.dtype.name})")
+
+
+class CellBase:
+    """A cell is a one-layer layer run for one step, so cell and layer share every line of
+    their math. Parameters carry ``torch.nn.LSTMCell``'s / ``RNNCell``'s keys."""
+
+    layer_class: type[RecurrentStack] = RecurrentStack
+    _KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+    def __init__(self, input_size: int, hidden_size: int, dtype: Any = np.float64,
+                 seed: int = 0) -> None:
+        self._layer = self.layer_class(input_size, hidden_size, dtype=dtype, seed=seed)
+        self.input_size, self.hidden_size = self._layer.input_size, self._layer.hidden_size
+        self.dtype = self._layer.dtype
+        self.grads: dict[str, np.ndarray] = {}
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
+        sd = self._layer.state_dict()
+        return {k: sd[f"{k}_l0"] for k in self._KEYS}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Copy parameters from NumPy arrays or torch tensors with the torch cell's keys."""
+        shapes = params.cell_shapes(self.input_size, self.hidden_size, self.layer_class.gates)
+        checks.state_dict(state_dict, shapes, type(self).__name__)
+        self._layer.load_state_dict({f"{k}_l0": v for k, v in state_dict.items()})
+
+    def _check_backward(self, name: str, grad: np.ndarray) -> int:
+        """Raise unless a forward ran and ``grad`` is (B, H); return B."""
+        if self._layer._caches is None:
+            raise ValueError("backward called before forward: run forward(x) first")
+        batch = self._layer._batch_time[0]
+        checks.array(name, grad, (batch, self.hidden_size), "(B, H)")
+        return batch
+
+    def _cell_grads(self) -> dict[str, np.ndarray]:
+        return {k: self._layer.grads[f"{k}_l0"] for k in self._KEYS}
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(input_size={self.input_size}, "
+                f"hidden_size={self.hidden_size})")
 
 
 def projection(xs: np.ndarray, w_ih: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -30,8 +30,15 @@ from typing import Any
 
 import numpy as np
 
-from lstm_lib import checks, params
-from lstm_lib.numpy._stack import RecurrentStack, Weights, get, projection, weight_grads
+from lstm_lib import checks
+from lstm_lib.numpy._stack import (
+    CellBase,
+    RecurrentStack,
+    Weights,
+    get,
+    projection,
+    weight_grads,
+)
 from lstm_lib.numpy.activations import dsigmoid, dtanh
 
 
@@ -146,7 +153,7 @@ class LSTM(RecurrentStack):
                 "o": gates[..., 3 * H:], "c": cache["c"][1:], "h": cache["h"][1:]}
 
 
-class LSTMCell:
+class LSTMCell(CellBase):
     """One LSTM step in NumPy, with ``torch.nn.LSTMCell``'s parameters.
 
     ``LSTMCell(input_size, hidden_size, dtype=np.float64, seed=0)``; keys ``weight_ih``
@@ -157,26 +164,12 @@ class LSTMCell:
     step, so the cell and the layer share every line of their math.
     """
 
-    _KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    layer_class = LSTM
 
     def __init__(self, input_size: int, hidden_size: int, dtype: Any = np.float64,
                  seed: int = 0) -> None:
-        self._layer = LSTM(input_size, hidden_size, dtype=dtype, seed=seed)
-        self.input_size, self.hidden_size = self._layer.input_size, self._layer.hidden_size
-        self.dtype = self._layer.dtype
+        super().__init__(input_size, hidden_size, dtype=dtype, seed=seed)
         self.gates: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
-        sd = self._layer.state_dict()
-        return {k: sd[f"{k}_l0"] for k in self._KEYS}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Copy parameters from NumPy arrays or torch tensors with ``nn.LSTMCell``'s keys."""
-        checks.state_dict(state_dict, params.cell_shapes(self.input_size, self.hidden_size, 4),
-                          "LSTMCell")
-        self._layer.load_state_dict({f"{k}_l0": v for k, v in state_dict.items()})
 
     def forward(self, x: np.ndarray, state: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """x (B, I), state (h, c) with each (B, H) or None -> (h', c'), each (B, H)."""
@@ -197,17 +190,11 @@ class LSTMCell:
     def backward(self, dh: np.ndarray, dc: np.ndarray | None = None
                  ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """dh, dc (B, H): gradients w.r.t. h', c'. Returns (dx (B, I), (dh_prev, dc_prev))."""
-        if self._layer._caches is None:
-            raise ValueError("backward called before forward: run forward(x) first")
-        B = self._layer._batch_time[0]
-        checks.array("dh", dh, (B, self.hidden_size), "(B, H)")
+        B = self._check_backward("dh", dh)
         if dc is None:
             dc = np.zeros_like(dh)
         checks.array("dc", dc, (B, self.hidden_size), "(B, H)")
         d_out = np.zeros((B, 1, self.hidden_size), self.dtype)
         dx, (dh0, dc0) = self._layer.backward(d_out, (dh[None], dc[None]))
-        self.grads = {k: self._layer.grads[f"{k}_l0"] for k in self._KEYS}
+        self.grads = self._cell_grads()
         return dx[:, 0], (dh0[0], dc0[0])
-
-    def __repr__(self) -> str:
-        return f"LSTMCell(input_size={self.input_size}, hidden_size={self.hidden_size})"

@@ -14,8 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from lstm_lib import checks, params
-from lstm_lib.numpy._stack import RecurrentStack, Weights, get, projection, weight_grads
+from lstm_lib import checks
+from lstm_lib.numpy._stack import (
+    CellBase,
+    RecurrentStack,
+    Weights,
+    get,
+    projection,
+    weight_grads,
+)
 from lstm_lib.numpy.activations import dtanh
 
 
@@ -67,32 +74,14 @@ class RNN(RecurrentStack):
         return {"h": cache["h"][1:]}
 
 
-class RNNCell:
+class RNNCell(CellBase):
     """One tanh RNN step in NumPy, with ``torch.nn.RNNCell``'s parameters.
 
     ``forward(x, h=None)`` on x (B, I), h (B, H) returns h' (B, H);
     ``backward(dh)`` returns ``(dx, dh_prev)`` and fills ``grads``.
     """
 
-    _KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-
-    def __init__(self, input_size: int, hidden_size: int, dtype: Any = np.float64,
-                 seed: int = 0) -> None:
-        self._layer = RNN(input_size, hidden_size, dtype=dtype, seed=seed)
-        self.input_size, self.hidden_size = self._layer.input_size, self._layer.hidden_size
-        self.dtype = self._layer.dtype
-        self.grads: dict[str, np.ndarray] = {}
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
-        sd = self._layer.state_dict()
-        return {k: sd[f"{k}_l0"] for k in self._KEYS}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Copy parameters from NumPy arrays or torch tensors with ``nn.RNNCell``'s keys."""
-        checks.state_dict(state_dict, params.cell_shapes(self.input_size, self.hidden_size, 1),
-                          "RNNCell")
-        self._layer.load_state_dict({f"{k}_l0": v for k, v in state_dict.items()})
+    layer_class = RNN
 
     def forward(self, x: np.ndarray, h: np.ndarray | None = None) -> np.ndarray:
         """x (B, I), h (B, H) or None -> h' (B, H)."""
@@ -107,13 +96,7 @@ class RNNCell:
 
     def backward(self, dh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """dh (B, H): gradient w.r.t. h'. Returns (dx (B, I), dh_prev (B, H))."""
-        if self._layer._caches is None:
-            raise ValueError("backward called before forward: run forward(x) first")
-        B = self._layer._batch_time[0]
-        checks.array("dh", dh, (B, self.hidden_size), "(B, H)")
+        B = self._check_backward("dh", dh)
         dx, dh0 = self._layer.backward(np.zeros((B, 1, self.hidden_size), self.dtype), dh[None])
-        self.grads = {k: self._layer.grads[f"{k}_l0"] for k in self._KEYS}
+        self.grads = self._cell_grads()
         return dx[:, 0], dh0[0]
-
-    def __repr__(self) -> str:
-        return f"RNNCell(input_size={self.input_size}, hidden_size={self.hidden_size})"

@@ -36,13 +36,9 @@ class RecurrentStack(nn.Module):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bidirectional: bool = False, dtype: Any = np.float64, seed: int = 0) -> None:
         super().__init__()
-        self.input_size = checks.positive_int("input_size", input_size)
-        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
-        self.num_layers = checks.positive_int("num_layers", num_layers)
-        if not isinstance(bidirectional, bool):
-            raise TypeError(f"bidirectional must be a bool, got {bidirectional!r}")
+        self.input_size, self.hidden_size, self.num_layers, self.num_directions = (
+            params.layer_config(input_size, hidden_size, num_layers, bidirectional))
         self.bidirectional = bidirectional
-        self.num_directions = 2 if bidirectional else 1
         self.dtype = torch_dtype(dtype)
         self._shapes = params.shapes(self.input_size, self.hidden_size, self.num_layers,
                                      self.num_directions, self.gates)
@@ -121,3 +117,34 @@ class RecurrentStack(nn.Module):
     def extra_repr(self) -> str:
         return (f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
                 f"bidirectional={self.bidirectional}, dtype={self.dtype}")
+
+
+class CellBase(nn.Module):
+    """One step of a recurrent layer from torch ops, with ``torch.nn.LSTMCell``'s /
+    ``RNNCell``'s parameter names, initialised with the same draws as a one-layer layer
+    built with the same seed."""
+
+    num_gates: int = 1
+
+    def __init__(self, input_size: int, hidden_size: int, dtype: Any = np.float64,
+                 seed: int = 0) -> None:
+        super().__init__()
+        self.input_size = checks.positive_int("input_size", input_size)
+        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
+        self.dtype = torch_dtype(dtype)
+        self._shapes = params.cell_shapes(self.input_size, self.hidden_size, self.num_gates)
+        values = params.init(params.shapes(self.input_size, self.hidden_size, 1, 1,
+                                           self.num_gates),
+                             self.hidden_size, checks.float_dtype(dtype), seed)
+        for key, value in values.items():
+            self.register_parameter(key.removesuffix("_l0"), nn.Parameter(torch.from_numpy(value)))
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
+        """Copy parameters from torch tensors or NumPy arrays with the torch cell's keys."""
+        checks.state_dict(state_dict, self._shapes, type(self).__name__)
+        return super().load_state_dict(
+            {k: torch.as_tensor(v).detach().to(self.dtype) for k, v in state_dict.items()},
+            strict=True, assign=assign)
+
+    def _input(self, x: Any) -> torch.Tensor:
+        return as_tensor("x", x, (None, self.input_size), "(B, I)", self.dtype)

@@ -14,10 +14,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
-from lstm_lib import checks, params
-from lstm_lib.torch._stack import RecurrentStack, as_tensor, torch_dtype
+from lstm_lib.torch._stack import CellBase, RecurrentStack, as_tensor
 
 
 def lstm_step(z: torch.Tensor, c_prev: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -53,42 +51,33 @@ class LSTM(RecurrentStack):
         if self._record:
             out.update({k: [] for k in "ifgo"})
         for x_t in x_proj.unbind(1):  # (unbind, not x_proj[:, t]: a cheaper backward)
-            step = lstm_step(x_t + h @ w_hh.T, c)
+            step = self._step(x_t + h @ w_hh.T, c)
             h, c = step["h"], step["c"]
             for k in out:
                 out[k].append(step[k])
         return out
 
+    def _step(self, z: torch.Tensor, c_prev: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One step's gate equations (a variant overrides this, not the loop)."""
+        return lstm_step(z, c_prev)
 
-class LSTMCell(nn.Module):
+
+class LSTMCell(CellBase):
     """One LSTM step from torch ops, with ``torch.nn.LSTMCell``'s parameter names.
 
     ``forward(x, state=None)`` on x (B, I), state (h, c) each (B, H) -> (h', c').
     """
 
+    num_gates = 4
+
     def __init__(self, input_size: int, hidden_size: int, dtype: Any = np.float64,
                  seed: int = 0) -> None:
-        super().__init__()
-        self.input_size = checks.positive_int("input_size", input_size)
-        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
-        self.dtype = torch_dtype(dtype)
-        self._shapes = params.cell_shapes(self.input_size, self.hidden_size, 4)
-        values = params.init(params.shapes(self.input_size, self.hidden_size, 1, 1, 4),
-                             self.hidden_size, checks.float_dtype(dtype), seed)
-        for key, value in values.items():  # same draws as a one-layer LSTM with this seed
-            self.register_parameter(key.removesuffix("_l0"), nn.Parameter(torch.from_numpy(value)))
+        super().__init__(input_size, hidden_size, dtype=dtype, seed=seed)
         self.gates: dict[str, torch.Tensor] = {}
-
-    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
-        """Copy parameters from torch tensors or NumPy arrays with ``nn.LSTMCell``'s keys."""
-        checks.state_dict(state_dict, self._shapes, "LSTMCell")
-        return super().load_state_dict(
-            {k: torch.as_tensor(v).detach().to(self.dtype) for k, v in state_dict.items()},
-            strict=True, assign=assign)
 
     def forward(self, x: Any, state: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
         """x (B, I); state (h, c) each (B, H) or None. Returns (h', c'); keeps ``self.gates``."""
-        x = as_tensor("x", x, (None, self.input_size), "(B, I)", self.dtype)
+        x = self._input(x)
         shape = (x.shape[0], self.hidden_size)
         if state is None:
             h = c = torch.zeros(shape, dtype=self.dtype)

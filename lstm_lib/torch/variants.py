@@ -116,20 +116,9 @@ class AblatedLSTM(LSTM):
         self.ablate = _parts(ablate)
         self.keep = keep_vector(self.ablate)
 
-    def _run(self, xs: torch.Tensor, w: tuple[torch.Tensor, ...],
-             start: tuple[torch.Tensor, ...]) -> dict[str, list[torch.Tensor]]:
-        w_ih, w_hh, b_ih, b_hh = w
-        x_proj = xs @ w_ih.T + b_ih + b_hh          # (B, T, 4H): the input part of every step
-        h, c = start
-        out: dict[str, list[torch.Tensor]] = {"h": [], "c": []}
-        if self._record:
-            out.update({k: [] for k in "ifgo"})
-        for x_t in x_proj.unbind(1):
-            step = ablated_step(x_t + h @ w_hh.T, c, self.keep)
-            h, c = step["h"], step["c"]
-            for k in out:
-                out[k].append(step[k])
-        return out
+    def _step(self, z: torch.Tensor, c_prev: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``lstm_step`` with the removed parts switched off (the loop is the LSTM's)."""
+        return ablated_step(z, c_prev, self.keep)
 
     def extra_repr(self) -> str:
         removed = ", ".join(p for p in PARTS if p in self.ablate) or "nothing"
