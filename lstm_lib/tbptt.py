@@ -56,8 +56,7 @@ def run_chunks(
     start, outputs = state, []
     for x in chunks:
         out, new = model(x, state if carry else start)
-        # copy NumPy outputs: a NumPy layer may reuse its output buffer on the next call
-        outputs.append(out.copy() if isinstance(out, np.ndarray) else out)
+        outputs.append(out)
         state = detach_state(new) if detach else new
     return outputs, state
 

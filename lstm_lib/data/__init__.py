@@ -1,1 +1,16 @@
-"""Data for the chapters: toy tasks, windows, streams for stateful training; one module per job."""
+"""Data for the chapters, one module per job (import from the module):
+
+- ``windows``: cut a sequence into (nb_samples, seq_length, input_dim) windows and targets.
+- ``streams``: lay a long stream out for stateful training (row i continues row i).
+- ``corpus``: the counting numbers written out in words, tokenised (context windows).
+- ``series``: a noisy periodic series and a linear AR(k) reference forecast.
+- ``recall``: recall a value a fixed number of steps back (exploding gradients).
+- ``memory``: the flip-flop as batched episodes: a marker channel and noisy values, the target
+  the latest marked value (gates at work, in the LSTM-cell chapter).
+- ``flipflop``: the flip-flop as one long stream of rare pulses, for chunked/stateful training
+  (the stateful chapter); ``memory`` is its batched, noisy cousin.
+- ``tagging``: does this symbol occur again later? (needs the future) and a Markov
+  next-symbol task (must not use it), for the bidirectional chapter.
+- ``seq_tasks``: one toy task per architecture (one-to-one ... encoder-decoder).
+- ``adding``: the adding problem of Hochreiter & Schmidhuber (1997) and its exact baseline.
+"""
