@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,21 @@ class History:
 def progress_enabled() -> bool:
     """True unless LSTM_LIB_PROGRESS is "0" (make sets it so stored outputs stay clean)."""
     return os.environ.get("LSTM_LIB_PROGRESS", "1") != "0"
+
+
+def progress(iterable: Iterable[Any], *, total: int | None = None,
+             desc: str = "training") -> Iterable[Any]:
+    """``iterable`` with a progress bar on stderr for people running a notebook (tqdm), or
+    unchanged when ``progress_enabled()`` is false, so stored outputs never show one.
+    Use it for any loop that runs longer than a few seconds:
+    ``for step in progress(range(n), desc="ablation"): ...``."""
+    if not progress_enabled():
+        return iterable
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is in requirements.txt
+        return iterable
+    return tqdm(iterable, total=total, desc=desc, leave=False)
 
 
 def global_grad_norm(parameters: Any) -> float:
@@ -101,16 +116,9 @@ def fit(
         for k, v in results.items():
             hist.metrics.setdefault(k, []).append(float(v))
 
-    bar = None
-    if progress_enabled():
-        try:
-            from tqdm import tqdm
-
-            bar = tqdm(total=steps, leave=False, desc="training")
-        except ImportError:  # pragma: no cover - tqdm is in requirements.txt
-            bar = None
+    bar = progress(range(steps), desc="training")
     model.train()
-    for step in range(steps):
+    for step in bar:
         opt.zero_grad()
         loss = loss_fn(model, get_batch(step))
         value = float(loss.detach())
@@ -134,10 +142,9 @@ def fit(
         hist.applied_norm.append(applied)
         if eval_every and (step + 1) % eval_every == 0:
             evaluate(step + 1)
-        if bar is not None:
-            bar.update(1)
+        if hasattr(bar, "set_postfix"):
             bar.set_postfix(loss=f"{value:.4f}", refresh=False)
-    if bar is not None:
+    if hasattr(bar, "close"):
         bar.close()
     if eval_fn is not None and (not hist.eval_step or hist.eval_step[-1] != len(hist.step)):
         evaluate(len(hist.step))

@@ -70,3 +70,14 @@ def test_global_grad_norm():
     p.grad = torch.tensor([3.0, 4.0])
     q = torch.nn.Parameter(torch.zeros(1))
     assert global_grad_norm([p, q]) == 5.0
+
+
+def test_progress_is_off_under_make_and_on_for_people(monkeypatch):
+    from lstm_lib.train import progress
+
+    items = range(3)
+    monkeypatch.setenv("LSTM_LIB_PROGRESS", "0")
+    assert progress(items) is items
+    monkeypatch.setenv("LSTM_LIB_PROGRESS", "1")
+    bar = progress(items, desc="x")
+    assert bar is not items and list(bar) == [0, 1, 2]
