@@ -41,7 +41,7 @@ class RecurrentStack:
         )
         self.params = params.init(self._shapes, self.hidden_size, self.dtype, seed)
         self.grads: dict[str, np.ndarray] = {}
-        self.step_grads: dict[str, np.ndarray] = {}
+        self._step_parts: dict[str, list[np.ndarray]] = {}
         self._caches: list[list[Any]] | None = None
         self._buffers: dict[tuple, dict[str, np.ndarray]] = {}
 
@@ -167,8 +167,7 @@ class RecurrentStack:
         d_final = self._check_state(d_state, batch, "d_state")
         d_in = np.ascontiguousarray(d_output.transpose(1, 0, 2), dtype=self.dtype)  # (T, B, D*H)
         d_init = [np.empty(self._state_shape(batch), self.dtype) for _ in self.state_names]
-        step_grads = {n: np.empty((len(d_init[0]), batch, steps, self.hidden_size), self.dtype)
-                      for n in self.state_names}
+        parts: dict[str, list[Any]] = {n: [None] * len(d_init[0]) for n in self.state_names}
         H = self.hidden_size
         for layer in reversed(range(self.num_layers)):
             d_below = None
@@ -186,12 +185,20 @@ class RecurrentStack:
                     self.grads[key] = g
                 for i, name in enumerate(self.state_names):
                     d_init[i][k] = d_start[i]
-                    s = per_step[name] if d == 0 else per_step[name][::-1]
-                    step_grads[name][k] = s.transpose(1, 0, 2)
+                    parts[name][k] = per_step[name] if d == 0 else per_step[name][::-1]
             d_in = d_below
-        self.step_grads = step_grads
+        self._step_parts = parts
         dx = np.ascontiguousarray(d_in.transpose(1, 0, 2))
         return dx, (d_init[0] if len(d_init) == 1 else tuple(d_init))
+
+    @property
+    def step_grads(self) -> dict[str, np.ndarray]:
+        """After ``backward``: the total gradient of the loss with respect to every step's
+        state, ``h`` (and ``c`` for the LSTM), each (D*num_layers, B, T, H), in the input's
+        time order. Assembled (as new arrays) when read, so a backward that nobody asks
+        this of does not pay for it."""
+        return {name: np.stack([p.transpose(1, 0, 2) for p in per_k])
+                for name, per_k in self._step_parts.items()}
 
     # ----------------------------------------------------------------------- per subclass
     def _run(self, xs: np.ndarray, w: Weights, start: tuple[np.ndarray, ...],

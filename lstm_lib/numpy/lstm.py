@@ -43,16 +43,17 @@ from lstm_lib.numpy.activations import dsigmoid, dtanh
 
 
 def gate_constants(hidden_size: int, dtype: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-column constants (4H,) that turn one tanh into the four gate activations.
+    """Per-column constants (4H,) that turn one exp into the four gate activations.
 
-    sigmoid(x) = 1/2 + 1/2 tanh(x / 2), so with ``pre = (1/2, 1/2, 1, 1/2)`` per block,
-    ``post = (1/2, 1/2, 1, 1/2)`` and ``shift = (1/2, 1/2, 0, 1/2)``:
-    ``post * tanh(pre * z) + shift`` is [sigmoid(z_i), sigmoid(z_f), tanh(z_g), sigmoid(z_o)].
+    sigmoid(x) = 1 / (1 + exp(-x)) and tanh(x) = 2 / (1 + exp(-2x)) - 1, so with, per block
+    of H columns, ``pre = (-1, -1, -2, -1)``, ``post = (1, 1, 2, 1)`` and
+    ``shift = (0, 0, 1, 0)``: ``post / (1 + exp(pre * z)) - shift`` is
+    [sigmoid(z_i), sigmoid(z_f), tanh(z_g), sigmoid(z_o)]. (One exp costs half a tanh.)
     """
-    block = np.array([0.5, 0.5, 1.0, 0.5], dtype=dtype)
-    pre = np.repeat(block, hidden_size)
-    shift = np.repeat(np.array([0.5, 0.5, 0.0, 0.5], dtype=dtype), hidden_size)
-    return pre, pre.copy(), shift
+    def per_block(values: tuple[float, ...]) -> np.ndarray:
+        return np.repeat(np.array(values, dtype=dtype), hidden_size)
+
+    return per_block((-1, -1, -2, -1)), per_block((1, 1, 2, 1)), per_block((0, 0, 1, 0))
 
 
 def lstm_pointwise(z: np.ndarray, c_prev: np.ndarray, c: np.ndarray, tanh_c: np.ndarray,
@@ -65,10 +66,12 @@ def lstm_pointwise(z: np.ndarray, c_prev: np.ndarray, c: np.ndarray, tanh_c: np.
     """
     pre, post, shift = consts
     H = c.shape[-1]
-    z *= pre                            # i, f, o: sigmoid(z) = 1/2 + 1/2 tanh(z/2)
-    np.tanh(z, out=z)                   # g: tanh(z)
+    z *= pre                            # i, f, o: sigmoid(z) = 1 / (1 + exp(-z))
+    np.exp(z, out=z)                    # g: tanh(z) = 2 / (1 + exp(-2z)) - 1
+    z += 1.0                            # (exp may overflow to inf for a very negative z:
+    np.reciprocal(z, out=z)             #  1 / inf = 0 is then the exact answer)
     z *= post
-    z += shift
+    z -= shift
     i, f, g, o = z[:, :H], z[:, H: 2 * H], z[:, 2 * H: 3 * H], z[:, 3 * H:]
     np.multiply(f, c_prev, out=c)       # c_t = f * c_{t-1}
     np.multiply(i, g, out=tanh_c)       #       + i * g   (tanh_c used as scratch here)
@@ -103,10 +106,11 @@ class LSTM(RecurrentStack):
         consts = gate_constants(H, dt)
         hs[0], cs[0] = start
         w_hh_t = w_hh.T
-        for t in range(T):
-            np.matmul(hs[t], w_hh_t, out=rec)      # the recurrent GEMM: one per step
-            z[t] += rec
-            lstm_pointwise(z[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1], consts)
+        with np.errstate(over="ignore"):  # see lstm_pointwise: an overflow there is harmless
+            for t in range(T):
+                np.matmul(hs[t], w_hh_t, out=rec)      # the recurrent GEMM: one per step
+                z[t] += rec
+                lstm_pointwise(z[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1], consts)
         return {"x": xs, "gates": z, "h": hs, "c": cs, "tanh_c": tanh_c, "buf": buf}
 
     def _run_backward(self, cache: dict[str, Any], w: Weights, d_hs: np.ndarray,
@@ -130,8 +134,8 @@ class LSTM(RecurrentStack):
 
         dz = get(buf, "dz", (T, B, 4 * H), dt)
         dz4 = dz.reshape(T, B, 4, H)
-        step_h = np.empty((T, B, H), dt)  # total dL/dh_t
-        step_c = np.empty((T, B, H), dt)  # total dL/dc_t
+        step_h = get(buf, "step_h", (T, B, H), dt)  # total dL/dh_t
+        step_c = get(buf, "step_c", (T, B, H), dt)  # total dL/dc_t
         dh = np.array(d_end[0], dtype=dt)  # gradient reaching h_t from step t+1 (or h_n)
         dc = np.array(d_end[1], dtype=dt)  # gradient reaching c_t from step t+1 (or c_n)
         for t in reversed(range(T)):

@@ -61,7 +61,7 @@ class RNN(RecurrentStack):
         T, B, H = d_hs.shape
         dz = get(cache["buf"], "dz", (T, B, H), self.dtype)
         dh_dz = dtanh(hs[1:], out=get(cache["buf"], "dh_dz", (T, B, H), self.dtype))  # all steps
-        step_h = np.empty((T, B, H), self.dtype)  # total dL/dh_t
+        step_h = get(cache["buf"], "step_h", (T, B, H), self.dtype)  # total dL/dh_t
         dh = np.array(d_end[0], dtype=self.dtype)  # gradient reaching h_t from step t+1
         for t in reversed(range(T)):
             np.add(dh, d_hs[t], out=step_h[t])     # + from the output at step t
