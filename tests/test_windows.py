@@ -185,3 +185,10 @@ def test_diagrams_have_the_notes_boxes():
     plt.close(fig)
     with pytest.raises(ValueError):
         window_model(0)
+
+
+@pytest.mark.parametrize("kw", [{"seq_length": 0}, {"horizon": 0}, {"stride": 0}, {"length": -1}])
+def test_n_windows_rejects_bad_sizes(kw):
+    args = {"length": 10, "seq_length": 3, "horizon": 1, "stride": 1} | kw
+    with pytest.raises(ValueError, match=next(iter(kw))):
+        n_windows(**args)

@@ -41,7 +41,13 @@ def _as_sequence(seq: np.ndarray) -> np.ndarray:
 
 def n_windows(length: int, seq_length: int, horizon: int = 1, stride: int = 1) -> int:
     """How many windows ``make_windows`` cuts from a sequence of ``length`` elements:
-    ``(length - seq_length - horizon) // stride + 1`` (0 if the sequence is too short)."""
+    ``(length - seq_length - horizon) // stride + 1`` (0 if the sequence is too short).
+    ``length`` >= 0; ``seq_length``, ``horizon``, ``stride`` >= 1 (else ValueError)."""
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
+        raise ValueError(f"length must be an int >= 0, got {length!r}")
+    seq_length = positive_int("seq_length", seq_length)
+    horizon = positive_int("horizon", horizon)
+    stride = positive_int("stride", stride)
     span = seq_length + horizon
     return max(0, (length - span) // stride + 1)
 
