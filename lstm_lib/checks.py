@@ -22,6 +22,21 @@ def positive_int(name: str, value: Any) -> int:
     return int(value)
 
 
+def generator(value: Any, name: str = "seed", allow_seed: bool = True) -> np.random.Generator:
+    """The random source of a data function: a ``numpy.random.Generator`` is returned as it
+    is; with ``allow_seed``, a non-negative int seeds a new one (``np.random.default_rng``).
+    Another kind raises ``TypeError``, a negative seed ``ValueError``."""
+    if isinstance(value, np.random.Generator):
+        return value
+    if allow_seed and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {value}")
+        return np.random.default_rng(int(value))
+    kinds = ("a non-negative int or a numpy.random.Generator" if allow_seed
+             else "a numpy.random.Generator (np.random.default_rng(seed))")
+    raise TypeError(f"{name} must be {kinds}, got {type(value).__name__}")
+
+
 def float_dtype(dtype: Any) -> np.dtype:
     """Normalise a float dtype given as NumPy or torch dtype; only float32/float64 allowed."""
     if type(dtype).__module__ == "torch":  # torch.float32 -> "float32"

@@ -90,7 +90,7 @@ def test_bad_arguments():
         adding_problem(4, 20, target="product")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         adding_problem(4, 20, dtype=np.int32)
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="non-negative"):  # a wrong value, not a wrong kind
         adding_problem(4, 20, seed=-1)
     with pytest.raises(ValueError):
         baseline(100, tol=0.0)

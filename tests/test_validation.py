@@ -192,3 +192,19 @@ def test_sigmoid_rejects_integers_and_nan():
         lnp.sigmoid(np.arange(3))
     with pytest.raises(ValueError, match="NaN"):
         lnp.sigmoid(np.array([np.nan]))
+
+
+def test_generator_from_seed_or_generator():
+    from lstm_lib.checks import generator
+
+    g = np.random.default_rng(1)
+    assert generator(g) is g
+    assert generator(3).integers(1000) == np.random.default_rng(3).integers(1000)
+    with pytest.raises(ValueError, match="non-negative"):
+        generator(-1)
+    with pytest.raises(TypeError, match="Generator"):
+        generator(2.5)
+    with pytest.raises(TypeError, match="Generator"):
+        generator(True)
+    with pytest.raises(TypeError, match=r"rng must be a numpy.random.Generator"):
+        generator(0, "rng", allow_seed=False)

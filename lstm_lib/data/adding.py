@@ -72,12 +72,7 @@ def adding_problem(
     dt = checks.float_dtype(dtype)
     if target not in ("paper", "sum"):
         raise ValueError(f"target must be 'paper' or 'sum', got {target!r}")
-    if isinstance(seed, np.random.Generator):
-        rng = seed
-    elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
-        rng = np.random.default_rng(int(seed))
-    else:
-        raise TypeError(f"seed must be a non-negative int or a numpy Generator, got {seed!r}")
+    rng = checks.generator(seed)
 
     values = rng.uniform(-1.0, 1.0, size=(n, T))
     p1 = rng.integers(0, _first_window(T), size=n)

@@ -96,12 +96,7 @@ def flip_flop(
         raise ValueError(f"p_marker must be in (0, 1], got {p_marker}")
     if not float(noise) >= 0.0 or not np.isfinite(noise):
         raise ValueError(f"noise must be a finite number >= 0, got {noise}")
-    if isinstance(seed, np.random.Generator):
-        rng = seed
-    elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
-        rng = np.random.default_rng(int(seed))
-    else:
-        raise ValueError(f"seed must be a non-negative int or a np.random.Generator, got {seed!r}")
+    rng = checks.generator(seed)
 
     marker = rng.random((batch_size, steps)) < p_marker
     bits = rng.choice(np.array([-1.0, 1.0]), size=(batch_size, steps))

@@ -38,8 +38,7 @@ def recall_batch(batch_size: int, length: int, position: int = 0,
     dt = checks.float_dtype(dtype)
     if rng is None:
         rng = np.random.default_rng()
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    rng = checks.generator(rng, "rng", allow_seed=False)
     x = rng.uniform(-1.0, 1.0, size=(batch_size, length, 1)).astype(dt)
     return x, x[:, position, 0].copy()
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lstm_lib import checks
+
 __all__ = [
     "one_hot",
     "blobs",
@@ -31,26 +33,9 @@ __all__ = [
 ]
 
 
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
-    return int(value)
-
-
-def _generator(rng: object) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-            f"got {type(rng).__name__}"
-        )
-    return rng
-
-
 def one_hot(indices: np.ndarray, depth: int) -> np.ndarray:
     """One-hot encode integer ``indices`` of any shape ``S`` into float32 ``(*S, depth)``."""
-    depth = _positive_int("depth", depth)
+    depth = checks.positive_int("depth", depth)
     idx = np.asarray(indices)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"indices must be integers, got dtype {idx.dtype}")
@@ -70,10 +55,10 @@ def blobs(
     Centre ``k`` is at angle ``2 pi k / num_classes``; every coordinate gets Gaussian noise of
     standard deviation ``spread``. There is no time axis: a ``Dense`` layer is enough.
     """
-    n = _positive_int("n", n)
-    rng = _generator(rng)
-    num_classes = _positive_int("num_classes", num_classes)
-    dim = _positive_int("dim", dim)
+    n = checks.positive_int("n", n)
+    rng = checks.generator(rng, "rng", allow_seed=False)
+    num_classes = checks.positive_int("num_classes", num_classes)
+    dim = checks.positive_int("dim", dim)
     if dim < 2:
         raise ValueError(f"dim must be at least 2, got {dim}")
     if not np.isfinite(spread) or spread <= 0:
@@ -95,11 +80,11 @@ def counting(
     the one-hot step ``s`` in ``1..max_step``; ``y`` int64 ``(n, length)`` with
     ``y[:, t] = (d + t * s) mod num_digits`` (``y[:, 0] = d``).
     """
-    n = _positive_int("n", n)
-    rng = _generator(rng)
-    length = _positive_int("length", length)
-    num_digits = _positive_int("num_digits", num_digits)
-    max_step = _positive_int("max_step", max_step)
+    n = checks.positive_int("n", n)
+    rng = checks.generator(rng, "rng", allow_seed=False)
+    length = checks.positive_int("length", length)
+    num_digits = checks.positive_int("num_digits", num_digits)
+    max_step = checks.positive_int("max_step", max_step)
     start = rng.integers(0, num_digits, size=n)
     step = rng.integers(1, max_step + 1, size=n)
     y = (start[:, None] + np.arange(length)[None, :] * step[:, None]) % num_digits
@@ -115,10 +100,10 @@ def digit_sum(
     ``x`` float32 ``(n, length, 1)`` holds the digits ``0..num_digits-1`` as numbers;
     ``y`` float32 ``(n,)`` is their sum (an integer in ``0..length*(num_digits-1)``).
     """
-    n = _positive_int("n", n)
-    rng = _generator(rng)
-    length = _positive_int("length", length)
-    num_digits = _positive_int("num_digits", num_digits)
+    n = checks.positive_int("n", n)
+    rng = checks.generator(rng, "rng", allow_seed=False)
+    length = checks.positive_int("length", length)
+    num_digits = checks.positive_int("num_digits", num_digits)
     digits = rng.integers(0, num_digits, size=(n, length))
     return digits[..., None].astype(np.float32), digits.sum(axis=1).astype(np.float32)
 
@@ -131,10 +116,10 @@ def running_max(
     ``x`` float32 ``(n, length, num_digits)`` one-hot digits; ``y`` int64 ``(n, length)`` with
     ``y[:, t] = max(digits[:, :t + 1])``.
     """
-    n = _positive_int("n", n)
-    rng = _generator(rng)
-    length = _positive_int("length", length)
-    num_digits = _positive_int("num_digits", num_digits)
+    n = checks.positive_int("n", n)
+    rng = checks.generator(rng, "rng", allow_seed=False)
+    length = checks.positive_int("length", length)
+    num_digits = checks.positive_int("num_digits", num_digits)
     digits = rng.integers(0, num_digits, size=(n, length))
     return one_hot(digits, num_digits), np.maximum.accumulate(digits, axis=1).astype(np.int64)
 
@@ -147,10 +132,10 @@ def reverse_digits(
     ``x`` float32 ``(n, length, num_digits)`` one-hot digits; ``y`` int64 ``(n, length)``
     with ``y[:, t] = digits[:, length - 1 - t]``.
     """
-    n = _positive_int("n", n)
-    rng = _generator(rng)
-    length = _positive_int("length", length)
-    num_digits = _positive_int("num_digits", num_digits)
+    n = checks.positive_int("n", n)
+    rng = checks.generator(rng, "rng", allow_seed=False)
+    length = checks.positive_int("length", length)
+    num_digits = checks.positive_int("num_digits", num_digits)
     digits = rng.integers(0, num_digits, size=(n, length))
     return one_hot(digits, num_digits), digits[:, ::-1].astype(np.int64)
 
@@ -168,11 +153,11 @@ def smallest_sorted(
     ``(n, out_length)`` the sorted input truncated to its first ``out_length`` entries
     (repeated digits are kept). Needs ``out_length <= in_length``.
     """
-    n = _positive_int("n", n)
-    rng = _generator(rng)
-    in_length = _positive_int("in_length", in_length)
-    out_length = _positive_int("out_length", out_length)
-    num_digits = _positive_int("num_digits", num_digits)
+    n = checks.positive_int("n", n)
+    rng = checks.generator(rng, "rng", allow_seed=False)
+    in_length = checks.positive_int("in_length", in_length)
+    out_length = checks.positive_int("out_length", out_length)
+    num_digits = checks.positive_int("num_digits", num_digits)
     if out_length > in_length:
         raise ValueError(
             f"out_length must be at most in_length ({in_length}), got {out_length}"

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lstm_lib import checks
 from lstm_lib.checks import positive_int
 
 
@@ -44,10 +45,6 @@ def _tokens(tokens: np.ndarray) -> np.ndarray:
     return tokens
 
 
-def _rng(rng: np.random.Generator) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    return rng
 
 
 def one_hot(tokens: np.ndarray, vocab_size: int) -> np.ndarray:
@@ -77,7 +74,8 @@ def occurs_later_batch(
     batch_size = positive_int("batch_size", batch_size)
     length = positive_int("length", length)
     vocab_size = positive_int("vocab_size", vocab_size)
-    tokens = _rng(rng).integers(0, vocab_size, size=(batch_size, length), dtype=np.int64)
+    rng = checks.generator(rng, "rng", allow_seed=False)
+    tokens = rng.integers(0, vocab_size, size=(batch_size, length), dtype=np.int64)
     return TaggingBatch(one_hot(tokens, vocab_size), tokens, occurs_later(tokens))
 
 
@@ -105,7 +103,7 @@ def markov_tokens(
     vocab_size = positive_int("vocab_size", vocab_size)
     if not 0.0 <= float(p_step) <= 1.0:
         raise ValueError(f"p_step must be in [0, 1], got {p_step}")
-    rng = _rng(rng)
+    rng = checks.generator(rng, "rng", allow_seed=False)
     tokens = rng.integers(0, vocab_size, size=(batch_size, length), dtype=np.int64)
     step = rng.random((batch_size, length)) < p_step
     for t in range(1, length):
