@@ -1,12 +1,16 @@
 # Two commands do everything on a fresh machine: `make book` and `make test`.
-# Both create .venv from requirements.txt first (again whenever requirements.txt or
-# pyproject.toml change) and install lstm_lib into it.
+# Both create .venv from requirements.lock first (again whenever the lock or pyproject.toml
+# change) and install lstm_lib into it. requirements.txt names the top-level packages;
+# `make lock` resolves it into requirements.lock (every package at an exact version).
 
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+LOCK_VENV := .venv-lock
+PIP_TOOLS := pip-tools==7.6.2
 
 # The notebooks run torch and NumPy in one process: OpenMP threads that spin make one
 # slow down the other, so let idle threads sleep. Progress bars are for people, not for
@@ -25,11 +29,14 @@ NB ?= $(sort $(wildcard book/*.ipynb))
 
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with .ci/nbval_sanitize.cfg -p no:cacheprovider
 
-.PHONY: help venv book test unit nbval execute lab bench clean distclean test-site site-checks
+.PHONY: help venv lock book test unit nbval test-kernels execute lab bench clean distclean \
+	test-site site-checks chromium
 
 help:
 	@echo "make book      build the HTML book (warnings are errors)"
 	@echo "make test      ruff, unit tests, and nbval over every notebook"
+	@echo "make test-kernels  nbval under each CPU-kernel profile, and a table of failures"
+	@echo "make lock      re-resolve requirements.txt into requirements.lock"
 	@echo "make test-site build the book, check its links, load every page in Chromium"
 	@echo "make execute   re-run notebooks in place (NB=book/x.ipynb for one)"
 	@echo "make lab       open the notebooks in JupyterLab"
@@ -38,12 +45,26 @@ help:
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+# The venv holds exactly the lock: the pinned pip first, then every locked package, then
+# lstm_lib (editable, no dependencies of its own). check_lock.py fails if requirements.txt
+# and the lock disagree, or if `pip freeze` is not the lock.
+$(STAMP): $(LOCK) requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet "$$(grep '^pip==' $(LOCK))"
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python .ci/check_lock.py requirements.txt $(LOCK)
 	@touch $(STAMP)
+
+# Re-resolve requirements.txt into requirements.lock with pip-tools, in a venv of its own
+# (so pip-tools is not in the lock). Pins already in the lock are kept where they still fit;
+# `make lock UPGRADE=1` re-resolves every package to the newest version the pins allow.
+lock:
+	@test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && \
+	  $(LOCK_VENV)/bin/python -m pip install --quiet "$$(grep '^pip==' requirements.txt)" \
+	  $(PIP_TOOLS); }
+	$(LOCK_VENV)/bin/pip-compile --quiet --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links $(if $(UPGRADE),--upgrade) --output-file $(LOCK) requirements.txt
 
 # --all: Sphinx re-reads every page. An incremental build does not repeat the warnings of pages
 # it does not re-read, so a second `make book` after a failed one would pass silently.
@@ -58,24 +79,38 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q -n $(NBVAL_WORKERS) -p no:cacheprovider tests
 
 # check_notebooks.py first: nbval skips cells that were never run and cannot see that.
+# KERNELS=avx2|baseline runs them under another CPU-kernel profile (.ci/kernel_profiles.sh).
+KERNELS ?= native
+
 nbval: $(STAMP)
 	$(BIN)/python .ci/check_notebooks.py $(NB)
+	source .ci/kernel_profiles.sh $(KERNELS) && \
 	OMP_NUM_THREADS=$(NBVAL_THREADS) MKL_NUM_THREADS=$(NBVAL_THREADS) \
 	  $(BIN)/python -m pytest -q $(NBVAL_FLAGS) -n $(NBVAL_WORKERS) --dist loadfile $(NB)
+
+# The notebooks under each CPU-kernel profile (.ci/kernel_profiles.sh): every stored output
+# must hold whichever kernels a reader's CPU picks. Prints a table profile x failing cells.
+KERNEL_PROFILES ?= native avx2 baseline
+
+test-kernels: $(STAMP)
+	$(BIN)/python .ci/check_notebooks.py $(NB)
+	bash .ci/test_kernels.sh "$(KERNEL_PROFILES)" $(NB)
 
 # The site as a reader sees it: internal links and anchors, then every page in headless
 # Chromium (Debian's package, installed here if missing; Playwright drives it, offline).
 # Screenshots land in _build/screenshots/.
-CHROMIUM := /usr/bin/chromium
+# The browser is the first real one found (.ci/site_test.py --find-browser): Debian's
+# chromium, or Google Chrome (GitHub's runners). With none, Debian's chromium is installed.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 test-site: book site-checks
 
-site-checks: $(STAMP) $(CHROMIUM)
+site-checks: $(STAMP)
+	@$(BIN)/python .ci/site_test.py --find-browser || $(MAKE) --no-print-directory chromium
 	$(BIN)/python .ci/check_links.py _build/html
 	$(BIN)/python .ci/site_test.py _build/html
 
-$(CHROMIUM):
+chromium:
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
@@ -95,4 +130,4 @@ clean:
 	find book -name .ipynb_checkpoints -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) $(LOCK_VENV) *.egg-info
