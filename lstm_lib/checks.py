@@ -134,3 +134,45 @@ def state_dict(
                 f"{owner}.load_state_dict: {key} must have shape {tuple(shape)}, "
                 f"got {tuple(value.shape)}"
             )
+
+
+def lengths(lengths: Any, batch: int, steps: int) -> np.ndarray:
+    """Validate the sequence lengths of a right-padded batch and return them as int64.
+
+    lengths: B integers, each in [1, T], as a NumPy array, a list/tuple or a torch tensor
+    (1-D, integer dtype). batch: B; steps: T, the padded length (x is (B, T, ...)).
+    Returns a (B,) int64 NumPy array. Not 1-D of size B, or a value outside [1, T], raises
+    ``ValueError``; a bool, float or other non-integer dtype raises ``TypeError``.
+    """
+    what = f"lengths must be {batch} integers in [1, {steps}] (1-D of size B = {batch})"
+    if type(lengths).__module__.startswith("torch"):
+        lengths = lengths.detach().cpu().numpy()
+    elif isinstance(lengths, (list, tuple)):
+        if any(isinstance(v, bool) for v in lengths):
+            raise TypeError(f"{what}, got bools in {lengths!r}")
+        try:
+            lengths = np.asarray(lengths)
+        except ValueError as err:  # ragged nesting
+            raise ValueError(f"{what}, got a ragged {type(lengths).__name__}") from err
+    elif not isinstance(lengths, np.ndarray):
+        raise TypeError(f"{what}, as a NumPy array, list or torch tensor; "
+                        f"got {type(lengths).__name__}")
+    if lengths.dtype.kind not in "iu":
+        raise TypeError(f"{what}, got dtype {lengths.dtype}")
+    if lengths.ndim != 1 or lengths.shape[0] != batch:
+        raise ValueError(f"{what}, got shape {tuple(lengths.shape)}")
+    low, high = int(lengths.min()), int(lengths.max())
+    if low < 1 or high > steps:
+        bad = lengths[(lengths < 1) | (lengths > steps)]
+        raise ValueError(f"{what}, got {bad.tolist()[:5]} (min {low}, max {high})")
+    return lengths.astype(np.int64)
+
+
+def positive_strides(x: Any) -> Any:
+    """``x`` itself, unless it is a NumPy array with a negative stride (a flipped view such
+    as ``x[:, ::-1]``): then a C-contiguous copy, since ``torch.as_tensor``,
+    ``torch.from_numpy`` and ``torch.tensor`` refuse such an array. Use it on any user array
+    before handing it to torch."""
+    if isinstance(x, np.ndarray) and any(st < 0 for st in x.strides):
+        return np.ascontiguousarray(x)
+    return x

@@ -4,6 +4,9 @@
 layer forward and backward and each torch module forward and (autograd) backward on the
 same input and the same upstream gradient, and tabulates max |difference| against NumPy for
 the output, the final states, and every gradient (parameters, input, initial state).
+With ``lengths=``, the NumPy layer and the ``lstm_lib`` twins get ``lengths``, and a
+``torch.nn`` RNN, GRU or LSTM reads the packed batch (``pack_padded_sequence(...,
+enforce_sorted=False)``, padded back with ``pad_packed_sequence(..., total_length=T)``).
 """
 
 from __future__ import annotations
@@ -58,20 +61,23 @@ class Agreement:
 
 
 def compare(numpy_layer: Any, torch_modules: Any, x: np.ndarray, state: Any = None,
-            seed: int = 0) -> Agreement:
+            seed: int = 0, lengths: Any = None) -> Agreement:
     """Tabulate how closely torch modules reproduce a NumPy layer, forward and backward.
 
-    numpy_layer: an ``lstm_lib.numpy`` RNN or LSTM. torch_modules: one module or a dict
-    name -> module (``lstm_lib.torch`` twins or ``torch.nn.LSTM``/``RNN`` with
+    numpy_layer: an ``lstm_lib.numpy`` RNN, GRU or LSTM. torch_modules: one module or a dict
+    name -> module (``lstm_lib.torch`` twins or ``torch.nn.LSTM``/``GRU``/``RNN`` with
     ``batch_first=True``), each holding the same weights as the NumPy layer (checked).
-    x: (B, T, I); state: optional initial state in NumPy. Returns an ``Agreement`` with rows
-    output, h_n (, c_n), every parameter's gradient, dx (, dh0, dc0 if ``state`` is given).
+    x: (B, T, I); state: optional initial state in NumPy; lengths: None or B integers in
+    [1, T] (x right-padded; torch.nn modules then read it packed). Returns an ``Agreement``
+    with rows output, h_n (, c_n), every parameter's gradient, dx (, dh0, dc0 if ``state``
+    is given).
     """
     if not isinstance(torch_modules, Mapping):
         torch_modules = {type(torch_modules).__name__: torch_modules}
     names = numpy_layer.state_names
     rng = np.random.default_rng(seed)
-    out, final = numpy_layer.forward(x, state)
+    out, final = (numpy_layer.forward(x, state) if lengths is None
+                  else numpy_layer.forward(x, state, lengths=lengths))
     finals = final if isinstance(final, tuple) else (final,)
     r_out = rng.standard_normal(out.shape).astype(numpy_layer.dtype)
     r_fin = tuple(rng.standard_normal(f.shape).astype(numpy_layer.dtype) for f in finals)
@@ -91,11 +97,13 @@ def compare(numpy_layer: Any, torch_modules: Any, x: np.ndarray, state: Any = No
             raise ValueError(f"{col} holds different weights from the NumPy layer: "
                              "load_state_dict(numpy_layer.state_dict()) first")
         dtype = next(module.parameters()).dtype
-        xt = torch.tensor(x, dtype=dtype, requires_grad=True)
-        st = None if states is None else tuple(torch.tensor(s, dtype=dtype, requires_grad=True)
-                                               for s in states)
+        xt = torch.tensor(checks.positive_strides(x), dtype=dtype, requires_grad=True)
+        st = None if states is None else tuple(
+            torch.tensor(checks.positive_strides(s), dtype=dtype, requires_grad=True)
+            for s in states)
         module.zero_grad()
-        o, f = module(xt, None if st is None else (st[0] if len(st) == 1 else st))
+        s_in = None if st is None else (st[0] if len(st) == 1 else st)
+        o, f = module(xt, s_in) if lengths is None else _with_lengths(module, xt, s_in, lengths)
         fs = f if isinstance(f, tuple) else (f,)
         loss = (o * torch.tensor(r_out, dtype=dtype)).sum()
         for r, v in zip(r_fin, fs, strict=True):
@@ -113,3 +121,18 @@ def compare(numpy_layer: Any, torch_modules: Any, x: np.ndarray, state: Any = No
         for r, v in rows.items():
             table.rows.setdefault(r, []).append(v)
     return table
+
+
+def _with_lengths(module: torch.nn.Module, xt: torch.Tensor, state: Any,
+                  lengths: Any) -> tuple[torch.Tensor, Any]:
+    """Run ``module`` on right-padded ``xt`` (B, T, I) with ``lengths``: torch.nn's RNN, GRU
+    and LSTM on the packed batch, padded back to T steps; any other module with ``lengths=``."""
+    if not isinstance(module, torch.nn.RNNBase):
+        return module(xt, state, lengths=lengths)
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    lens = torch.as_tensor(checks.lengths(lengths, xt.shape[0], xt.shape[1]))
+    packed = pack_padded_sequence(xt, lens, batch_first=True, enforce_sorted=False)
+    out, final = module(packed, state)
+    out, _ = pad_packed_sequence(out, batch_first=True, total_length=xt.shape[1])
+    return out, final

@@ -17,8 +17,13 @@ import numpy as np
 from lstm_lib import checks
 
 
-def _loss_and_upstream(layer: Any, x: np.ndarray, state: Any, rng: np.random.Generator):
-    out, final = layer.forward(x, state)
+def _forward(layer: Any, x: np.ndarray, state: Any, lengths: Any) -> tuple:
+    return layer.forward(x, state) if lengths is None else layer.forward(x, state, lengths)
+
+
+def _loss_and_upstream(layer: Any, x: np.ndarray, state: Any, rng: np.random.Generator,
+                       lengths: Any = None):
+    out, final = _forward(layer, x, state, lengths)
     finals = final if isinstance(final, tuple) else (final,)
     r_out = rng.standard_normal(out.shape)
     r_fin = tuple(rng.standard_normal(f.shape) for f in finals)
@@ -58,11 +63,12 @@ def numeric_grad(f: Callable[[], float], array: np.ndarray, eps: float = 1e-6) -
 
 
 def gradcheck(layer: Any, x: np.ndarray, state: Any = None, eps: float = 1e-6,
-              seed: int = 0) -> dict[str, float]:
+              seed: int = 0, lengths: Any = None) -> dict[str, float]:
     """Compare a float64 NumPy layer's ``backward`` with central differences.
 
-    layer: an ``lstm_lib.numpy`` RNN or LSTM (float64); x: (B, T, I); state: optional
-    initial state. Returns, for each state_dict key, ``"input"``, and (if ``state`` is
+    layer: an ``lstm_lib.numpy`` RNN, GRU or LSTM (float64); x: (B, T, I); state: optional
+    initial state; lengths: None or B integers in [1, T], passed to ``forward`` (x
+    right-padded). Returns, for each state_dict key, ``"input"``, and (if ``state`` is
     given) ``"h0"`` / ``"c0"``: the relative error max|analytic - numeric| / max(max|analytic|,
     max|numeric|, 1e-12). Values near 1e-9 or below mean the backward pass is right.
     """
@@ -82,7 +88,7 @@ def gradcheck(layer: Any, x: np.ndarray, state: Any = None, eps: float = 1e-6,
         return parts[0] if len(parts) == 1 else tuple(parts)
 
     rng = np.random.default_rng(seed)
-    loss, r_out, r_fin = _loss_and_upstream(layer, x, as_state(states), rng)
+    loss, r_out, r_fin = _loss_and_upstream(layer, x, as_state(states), rng, lengths)
     dx, d_init = layer.backward(r_out, r_fin)
     analytic = {k: g.copy() for k, g in layer.grads.items()}
     analytic["input"] = dx
@@ -96,7 +102,7 @@ def gradcheck(layer: Any, x: np.ndarray, state: Any = None, eps: float = 1e-6,
             analytic[f"{name}0"] = g
 
     def total() -> float:
-        return loss(*layer.forward(x, as_state(states)))
+        return loss(*_forward(layer, x, as_state(states), lengths))
 
     errors = {}
     for name, arr in targets.items():
@@ -104,5 +110,5 @@ def gradcheck(layer: Any, x: np.ndarray, state: Any = None, eps: float = 1e-6,
         a = analytic[name]
         scale = max(np.abs(a).max(), np.abs(numeric).max(), 1e-12)
         errors[name] = float(np.abs(a - numeric).max() / scale)
-    layer.forward(x, as_state(states))  # leave the layer's cache as after a plain forward
+    _forward(layer, x, as_state(states), lengths)  # leave the cache as after a plain forward
     return errors

@@ -120,12 +120,12 @@ def torch_step_grad_norms(module: Any, x: Any, u: Any, loss_at: str = "h",
     wrt = loss_at if wrt is None else wrt
     _check_layer(module, loss_at, wrt)
     dtype = next(module.parameters()).dtype
-    xt = torch.as_tensor(x, dtype=dtype)
+    xt = torch.as_tensor(checks.positive_strides(x), dtype=dtype)
     module.forward(xt, state)
     h_steps, c_steps = _torch_steps(module)
     last = (h_steps if loss_at == "h" else c_steps)[-1]
     batch, hidden = last.shape
-    ut = torch.as_tensor(_direction(u, batch, hidden), dtype=dtype)
+    ut = torch.as_tensor(checks.positive_strides(_direction(u, batch, hidden)), dtype=dtype)
     loss = (ut * last).sum()
     targets = h_steps if wrt == "h" else c_steps
     grads = torch.autograd.grad(loss, targets, allow_unused=True)

@@ -4,6 +4,12 @@ A subclass supplies the recurrence of one direction over one sequence (``_run`` 
 ``_run_backward``, time-major); this base class validates inputs, owns the parameters in
 ``torch.nn.LSTM``'s layout, feeds each layer the concatenated outputs of the one below,
 runs the backward direction on the time-reversed sequence, and routes gradients back down.
+
+Variable lengths (``lengths=``, right-padded x) follow ``torch.nn``'s packed sequences: the
+stack builds a (T, B, 1) ``mask`` (1.0 at real steps, 0.0 at padding) that each recurrence
+uses to carry its state over padded steps, reverses each sequence within its own length for
+the backward direction (so both directions read their real steps first and the padding
+after), zeroes the output past each length and ignores ``d_output`` there.
 """
 
 from __future__ import annotations
@@ -15,6 +21,23 @@ import numpy as np
 from lstm_lib import checks, params
 
 Weights = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def time_mask(lengths: np.ndarray, steps: int, dtype: Any) -> np.ndarray:
+    """(T, B, 1) array of ``dtype``: 1.0 where step t < lengths[b], else 0.0 (time-major).
+
+    lengths: (B,) int64, as returned by ``checks.lengths``."""
+    return (np.arange(steps)[:, None] < lengths[None, :]).astype(dtype)[..., None]
+
+
+def reverse_index(lengths: np.ndarray, steps: int) -> np.ndarray:
+    """(T, B) int64 index that reverses each sequence within its own length.
+
+    ``rev[t, b] = lengths[b] - 1 - t`` for t < lengths[b], else ``t``: gathering
+    ``x[rev[t, b], b]`` puts a sequence's real steps first, its last one first, and leaves
+    the padding after them. The gather is its own inverse (applied twice: the identity)."""
+    t = np.arange(steps)[:, None]
+    return np.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
 
 
 class RecurrentStack:
@@ -44,6 +67,8 @@ class RecurrentStack:
         self._step_parts: dict[str, list[np.ndarray]] = {}
         self._caches: list[list[Any]] | None = None
         self._buffers: dict[tuple, dict[str, np.ndarray]] = {}
+        self._mask: np.ndarray | None = None  # (T, B, 1) of the last forward with lengths
+        self._rev: np.ndarray | None = None   # its per-sequence reversal, as a (T*B,) index
 
     # ----------------------------------------------------------------------- parameters
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -88,18 +113,29 @@ class RecurrentStack:
         return tuple(out)
 
     # ----------------------------------------------------------------------- forward
-    def forward(self, x: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
+    def forward(self, x: np.ndarray, state: Any = None,
+                lengths: Any = None) -> tuple[np.ndarray, Any]:
         """Run the layer over a batch of sequences.
 
         x: (B, T, I) float array. state: the initial state, None for zeros; for the LSTM a
         tuple (h_0, c_0), for the RNN h_0, each (D*num_layers, B, H).
+        lengths: None (every sequence has T steps) or B integers in [1, T] (array, list or
+        tensor): x is right-padded and the result is ``torch.nn``'s on
+        ``pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)``.
         Returns (output, final state): output (B, T, D*H) is the last layer's h at every
-        step (forward direction in [..., :H], backward in [..., H:]); the final state has
-        the shape of the initial one (LSTM: (h_n, c_n); RNN: h_n).
+        step (forward direction in [..., :H], backward in [..., H:]), 0 past each length;
+        the final state has the shape of the initial one (LSTM: (h_n, c_n); RNN: h_n), each
+        sequence's state at its own last step (the backward direction's at step 0).
         """
         checks.array("x", x, (None, None, self.input_size), "(B, T, I)")
-        batch = x.shape[0]
+        batch, steps = x.shape[0], x.shape[1]
         init = self._check_state(state, batch, "state")
+        mask = rev = None
+        if lengths is not None:
+            lens = checks.lengths(lengths, batch, steps)
+            mask = time_mask(lens, steps, self.dtype)  # (T, B, 1)
+            rev = (reverse_index(lens, steps) * batch + np.arange(batch)).ravel()  # into (T*B)
+        self._mask, self._rev = mask, rev
         layer_in = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=self.dtype)  # (T, B, I)
         finals = [np.empty(self._state_shape(batch), self.dtype) for _ in self.state_names]
         self._caches = []
@@ -107,19 +143,36 @@ class RecurrentStack:
             outs, caches = [], []
             for d in range(self.num_directions):
                 k = layer * self.num_directions + d
-                xs = layer_in if d == 0 else layer_in[::-1]  # backward reader: time reversed
+                buf = self._buffer(layer, d, layer_in.shape)
+                xs = layer_in if d == 0 else self._reverse(layer_in, buf, "x_rev")
+                extra = {} if mask is None else {"mask": mask}
                 cache = self._run(xs, self._weights(layer, d), tuple(s[k] for s in init),
-                                  self._buffer(layer, d, xs.shape))
+                                  buf, **extra)
                 hs = cache["h"][1:]  # (T, B, H), h_1 .. h_T in the order this direction read
-                outs.append(hs if d == 0 else hs[::-1])
+                if mask is not None:
+                    hs = np.multiply(hs, mask, out=get(buf, "h_out", hs.shape, self.dtype))
+                outs.append(hs if d == 0 else self._reverse(hs))
                 for final, name in zip(finals, self.state_names, strict=True):
                     final[k] = cache[name][-1]
                 caches.append(cache)
             self._caches.append(caches)
             layer_in = np.concatenate(outs, axis=-1) if len(outs) > 1 else outs[0]
-        self._batch_time = (batch, x.shape[1])
+        self._batch_time = (batch, steps)
         output = layer_in.transpose(1, 0, 2).copy()  # a copy: layer_in may live in a work buffer
         return output, (finals[0] if len(finals) == 1 else tuple(finals))
+
+    def _reverse(self, a: np.ndarray, buf: dict[str, np.ndarray] | None = None,
+                 name: str = "") -> np.ndarray:
+        """(T, B, F) in the input's time order <-> the backward direction's reading order:
+        ``a[::-1]`` (a view) without lengths; with them, each sequence reversed within its
+        own length (a gather, into ``buf[name]`` if given). Its own inverse."""
+        if self._rev is None:
+            return a[::-1]
+        T, B, F = a.shape
+        out = None if buf is None else get(buf, name, a.shape, a.dtype)
+        flat = np.take(a.reshape(T * B, F), self._rev, axis=0,
+                       out=None if out is None else out.reshape(T * B, F))
+        return flat.reshape(T, B, F)
 
     __call__ = forward
 
@@ -132,19 +185,23 @@ class RecurrentStack:
             self._buffers[key] = {}
         return self._buffers[key]
 
-    def trace(self, x: np.ndarray, state: Any = None) -> dict[str, np.ndarray]:
+    def trace(self, x: np.ndarray, state: Any = None,
+              lengths: Any = None) -> dict[str, np.ndarray]:
         """Run forward and return what every step computed, for plots and teaching.
 
         Returns a dict of (D*num_layers, B, T, H) arrays in the input's time order: for the
         LSTM the gates ``i``, ``f``, ``g``, ``o`` and the states ``c``, ``h``; for the RNN ``h``.
+        With ``lengths``, the values past each length are 0.
         """
-        self.forward(x, state)
+        self.forward(x, state, lengths)
         assert self._caches is not None
         out: dict[str, list[np.ndarray]] = {}
         for layer_caches in self._caches:
             for d, cache in enumerate(layer_caches):
                 for name, steps in self._trace_steps(cache).items():  # (T, B, H) each
-                    steps = steps if d == 0 else steps[::-1]
+                    if self._mask is not None:
+                        steps = steps * self._mask
+                    steps = steps if d == 0 else self._reverse(steps)
                     out.setdefault(name, []).append(steps.transpose(1, 0, 2))
         return {k: np.stack(v) for k, v in out.items()}
 
@@ -166,6 +223,8 @@ class RecurrentStack:
         checks.array("d_output", d_output, (batch, steps, hd), "(B, T, D*H)")
         d_final = self._check_state(d_state, batch, "d_state")
         d_in = np.ascontiguousarray(d_output.transpose(1, 0, 2), dtype=self.dtype)  # (T, B, D*H)
+        if self._mask is not None:
+            d_in = d_in * self._mask  # d_output past each length is ignored
         d_init = [np.empty(self._state_shape(batch), self.dtype) for _ in self.state_names]
         parts: dict[str, list[Any]] = {n: [None] * len(d_init[0]) for n in self.state_names}
         H = self.hidden_size
@@ -174,18 +233,18 @@ class RecurrentStack:
             for d in range(self.num_directions):
                 k = layer * self.num_directions + d
                 d_hs = d_in[..., d * H:(d + 1) * H]
-                d_hs = d_hs if d == 0 else d_hs[::-1]
+                d_hs = d_hs if d == 0 else self._reverse(d_hs)
                 cache = self._caches[layer][d]
                 dxs, grads, d_start, per_step = self._run_backward(
                     cache, self._weights(layer, d), d_hs, tuple(g[k] for g in d_final)
                 )
-                dxs = dxs if d == 0 else dxs[::-1]
+                dxs = dxs if d == 0 else self._reverse(dxs)
                 d_below = dxs if d_below is None else d_below + dxs
                 for key, g in zip(params.layer_keys(layer, d), grads, strict=True):
                     self.grads[key] = g
                 for i, name in enumerate(self.state_names):
                     d_init[i][k] = d_start[i]
-                    parts[name][k] = per_step[name] if d == 0 else per_step[name][::-1]
+                    parts[name][k] = per_step[name] if d == 0 else self._reverse(per_step[name])
             d_in = d_below
         self._step_parts = parts
         dx = np.ascontiguousarray(d_in.transpose(1, 0, 2))
@@ -202,7 +261,10 @@ class RecurrentStack:
 
     # ----------------------------------------------------------------------- per subclass
     def _run(self, xs: np.ndarray, w: Weights, start: tuple[np.ndarray, ...],
-             buf: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+             buf: dict[str, np.ndarray], mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """The recurrence of one direction, time-major: xs (T, B, F) in reading order;
+        ``mask`` None (every step real) or (T, B, 1) of 1.0/0.0, the state carried over
+        where it is 0. Returns the cache (with ``h``: (T+1, B, H), states h_0 .. h_T)."""
         raise NotImplementedError
 
     def _run_backward(self, cache: dict[str, np.ndarray], w: Weights, d_hs: np.ndarray,

@@ -86,7 +86,8 @@ class LSTM(RecurrentStack):
     ``LSTM(input_size, hidden_size, num_layers=1, bidirectional=False, dtype=np.float64,
     seed=0)``. Parameters are ``torch.nn.LSTM``'s (``state_dict()``). ``forward(x, state)``
     on x (B, T, I) returns ``(output, (h_n, c_n))``: output (B, T, D*H), h_n and c_n
-    (D*num_layers, B, H). ``backward(d_output, d_state)`` returns ``(dx, (dh_0, dc_0))``
+    (D*num_layers, B, H); ``forward(x, state, lengths)`` on right-padded x is ``torch.nn``'s
+    on the packed batch. ``backward(d_output, d_state)`` returns ``(dx, (dh_0, dc_0))``
     and fills ``grads``; ``trace(x)`` returns every step's gates and states.
     """
 
@@ -94,7 +95,8 @@ class LSTM(RecurrentStack):
     state_names = ("h", "c")
 
     def _run(self, xs: np.ndarray, w: Weights, start: tuple[np.ndarray, ...],
-             buf: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+             buf: dict[str, np.ndarray], mask: np.ndarray | None = None
+             ) -> dict[str, np.ndarray]:
         w_ih, w_hh, b_ih, b_hh = w
         T, B, _ = xs.shape
         H, dt = self.hidden_size, self.dtype
@@ -107,11 +109,23 @@ class LSTM(RecurrentStack):
         hs[0], cs[0] = start
         w_hh_t = w_hh.T
         with np.errstate(over="ignore"):  # see lstm_pointwise: an overflow there is harmless
-            for t in range(T):
-                np.matmul(hs[t], w_hh_t, out=rec)      # the recurrent GEMM: one per step
-                z[t] += rec
-                lstm_pointwise(z[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1], consts)
-        return {"x": xs, "gates": z, "h": hs, "c": cs, "tanh_c": tanh_c, "buf": buf}
+            if mask is None:
+                for t in range(T):
+                    np.matmul(hs[t], w_hh_t, out=rec)      # the recurrent GEMM: one per step
+                    z[t] += rec
+                    lstm_pointwise(z[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1], consts)
+            else:  # padded steps (mask 0) carry the state: s_{t+1} = m s_step + (1 - m) s_t
+                keep = np.subtract(1.0, mask, out=get(buf, "keep", mask.shape, dt))
+                carry = get(buf, "carry", (B, H), dt)
+                for t in range(T):
+                    np.matmul(hs[t], w_hh_t, out=rec)
+                    z[t] += rec
+                    lstm_pointwise(z[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1], consts)
+                    for s in (hs, cs):
+                        s[t + 1] *= mask[t]
+                        s[t + 1] += np.multiply(keep[t], s[t], out=carry)
+        return {"x": xs, "gates": z, "h": hs, "c": cs, "tanh_c": tanh_c, "buf": buf,
+                "mask": mask}
 
     def _run_backward(self, cache: dict[str, Any], w: Weights, d_hs: np.ndarray,
                       d_end: tuple[np.ndarray, ...]) -> tuple:
@@ -131,6 +145,19 @@ class LSTM(RecurrentStack):
         dh_dzo *= tanh_c                                                # tanh(c) o (1 - o)
         dh_dc = dtanh(tanh_c, out=get(buf, "dh_dc", (T, B, H), dt))
         dh_dc *= o                                                      # o (1 - tanh(c)^2)
+        mask = cache["mask"]
+        f_carry = f  # dL/dc_{t-1} = dL/dc_t * f_carry
+        if mask is not None:
+            # At a padded step the step's own function is multiplied by m = 0: its local
+            # derivatives vanish (dz = 0 there, so dx = 0) and the carried state passes
+            # its gradient straight through (f_carry = 1, and dh_{t-1} += (1 - m) dh_t).
+            dc_dz *= mask[:, :, None, :]
+            dh_dzo *= mask
+            dh_dc *= mask
+            keep = np.subtract(1.0, mask, out=get(buf, "keep", mask.shape, dt))
+            f_carry = np.multiply(f, mask, out=get(buf, "f_carry", (T, B, H), dt))
+            f_carry += keep
+            carry = get(buf, "carry", (B, H), dt)
 
         dz = get(buf, "dz", (T, B, 4 * H), dt)
         dz4 = dz.reshape(T, B, 4, H)
@@ -144,8 +171,10 @@ class LSTM(RecurrentStack):
             step_c[t] += dc
             np.multiply(step_c[t][:, None, :], dc_dz[t], out=dz4[t, :, :3])  # dz_i, dz_f, dz_g
             np.multiply(step_h[t], dh_dzo[t], out=dz4[t, :, 3])             # dz_o
-            np.multiply(step_c[t], f[t], out=dc)                  # dL/dc_{t-1} = dc * f
+            np.multiply(step_c[t], f_carry[t], out=dc)            # dL/dc_{t-1} = dc * f
             np.matmul(dz[t], w_hh, out=dh)                        # dL/dh_{t-1} = dz W_hh
+            if mask is not None:
+                dh += np.multiply(keep[t], step_h[t], out=carry)  # + the carried h_{t-1}
         dw_ih, dw_hh, db, dxs = weight_grads(dz, cache["x"], hs[:-1], w_ih)
         grads = (dw_ih, dw_hh, db, db.copy())
         return dxs, grads, (dh, dc), {"h": step_h, "c": step_c}

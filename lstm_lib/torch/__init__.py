@@ -3,8 +3,12 @@
 Same constructors, same weights for the same seed, ``torch.nn.LSTM``'s state_dict keys.
 """
 
+from lstm_lib.torch.gru import GRU, GRUCell
 from lstm_lib.torch.keras import LSTMLayer, RepeatVector, TimeDistributed
 from lstm_lib.torch.lstm import LSTM, LSTMCell
 from lstm_lib.torch.rnn import RNN, RNNCell
 
-__all__ = ["LSTM", "LSTMCell", "RNN", "RNNCell", "LSTMLayer", "RepeatVector", "TimeDistributed"]
+__all__ = [
+    "LSTM", "LSTMCell", "GRU", "GRUCell", "RNN", "RNNCell", "LSTMLayer", "RepeatVector",
+    "TimeDistributed",
+]

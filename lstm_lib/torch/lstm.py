@@ -35,7 +35,8 @@ class LSTM(RecurrentStack):
     seed=0)`` holds the same weights as ``lstm_lib.numpy.LSTM`` built with the same
     arguments, and ``torch.nn.LSTM``'s state_dict keys. ``forward(x, state)`` on x
     (B, T, I) returns ``(output, (h_n, c_n))``: output (B, T, D*H), h_n, c_n
-    (D*num_layers, B, H).
+    (D*num_layers, B, H); ``forward(x, state, lengths)`` on right-padded x is ``torch.nn``'s
+    on the packed batch.
     """
 
     gates = 4
@@ -43,15 +44,20 @@ class LSTM(RecurrentStack):
     _record = False
 
     def _run(self, xs: torch.Tensor, w: tuple[torch.Tensor, ...],
-             start: tuple[torch.Tensor, ...]) -> dict[str, list[torch.Tensor]]:
+             start: tuple[torch.Tensor, ...], mask: torch.Tensor | None = None
+             ) -> dict[str, list[torch.Tensor]]:
         w_ih, w_hh, b_ih, b_hh = w
         x_proj = xs @ w_ih.T + b_ih + b_hh          # (B, T, 4H): the input part of every step
         h, c = start
         out: dict[str, list[torch.Tensor]] = {"h": [], "c": []}
         if self._record:
             out.update({k: [] for k in "ifgo"})
-        for x_t in x_proj.unbind(1):  # (unbind, not x_proj[:, t]: a cheaper backward)
+        for t, x_t in enumerate(x_proj.unbind(1)):  # (unbind, not x_proj[:, t]: cheaper)
             step = self._step(x_t + h @ w_hh.T, c)
+            if mask is not None:  # a padded step (mask 0) carries the state over
+                m = mask[t]
+                step["h"] = m * step["h"] + (1 - m) * h
+                step["c"] = m * step["c"] + (1 - m) * c
             h, c = step["h"], step["c"]
             for k in out:
                 out[k].append(step[k])

@@ -273,7 +273,7 @@ class AblationStack(nn.Module):
     def per_member_loss(self, pred: torch.Tensor, y: Any) -> torch.Tensor:
         """Mean squared error of each member: pred (M, B, out), y (B, out) or (M, B, out)
         -> (M,). Sum it for a loss whose gradient is every member's own."""
-        y = torch.as_tensor(y, dtype=pred.dtype)
+        y = torch.as_tensor(checks.positive_strides(y), dtype=pred.dtype)
         return ((pred - y) ** 2).mean(dim=(1, 2))
 
     def grad_norms(self) -> torch.Tensor:
