@@ -30,7 +30,7 @@ NB ?= $(sort $(wildcard book/*.ipynb))
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with .ci/nbval_sanitize.cfg -p no:cacheprovider
 
 .PHONY: help venv lock book test unit nbval test-kernels execute lab bench clean distclean \
-	test-site site-checks chromium
+	test-site site-checks chromium pdf texlive
 
 help:
 	@echo "make book      build the HTML book (warnings are errors)"
@@ -38,6 +38,7 @@ help:
 	@echo "make test-kernels  nbval under each CPU-kernel profile, and a table of failures"
 	@echo "make lock      re-resolve requirements.txt into requirements.lock"
 	@echo "make test-site build the book, check its links, load every page in Chromium"
+	@echo "make pdf       the whole book as one PDF (warnings are errors), in _build/latex/"
 	@echo "make execute   re-run notebooks in place (NB=book/x.ipynb for one)"
 	@echo "make lab       open the notebooks in JupyterLab"
 	@echo "make bench     speed tables (benchmarks/)"
@@ -113,6 +114,26 @@ site-checks: $(STAMP)
 chromium:
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+# The whole book as one PDF: Sphinx's LaTeX writer, XeLaTeX, and the layout in book/_latex/.
+# Debian's TeX Live is installed here if a tool, a LaTeX package or a font is missing (about
+# 400 MB, 2 minutes). max_print_line keeps the log unwrapped for .ci/check_pdf.py, which
+# checks the result (.ci/run runs it after this).
+TEX_PACKAGES := texlive-latex-recommended texlive-fonts-recommended texlive-latex-extra \
+	texlive-xetex tex-gyre fonts-freefont-otf fonts-dejavu-core latexmk xindy
+PDF := _build/latex/lstms-executed.pdf
+
+pdf: $(STAMP)
+	@$(BIN)/python .ci/check_pdf.py --find-tools || $(MAKE) --no-print-directory texlive
+	rm -rf _build/latex
+	max_print_line=10000 LATEXOPTS="-interaction=nonstopmode -halt-on-error" \
+	  $(BIN)/jupyter-book build . --builder pdflatex --all -W -n --keep-going
+	@echo "PDF: file://$(CURDIR)/$(PDF) (check it: $(BIN)/python .ci/check_pdf.py)"
+
+texlive:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	  $(TEX_PACKAGES)
 
 execute: $(STAMP)
 	OMP_NUM_THREADS=$(NBVAL_THREADS) MKL_NUM_THREADS=$(NBVAL_THREADS) \
