@@ -75,7 +75,9 @@ def gate_heatmaps(trace: Mapping[str, Any], *, sample: int = 0, layer: int = 0,
                   inputs: Any = None, figsize: tuple[float, float] | None = None) -> Figure:
     """One heat map per gate/state of an LSTM ``trace`` (dict of (D*L, B, T, H)), units by
     time, for one sample and one layer-direction. Gates share the 0..1 colour scale; c and
-    g are centred on zero. ``inputs`` (T,) or (T, I) of that sample adds a top row."""
+    g are centred on zero. ``inputs`` (T,) or (T, I) of that sample adds a top row, drawn in
+    the same diverging colours as c (red positive, blue negative), so that an input's sign
+    and a cell state's can be matched by colour."""
     rows = len(names) + (inputs is not None)
     fig, axes = plt.subplots(rows, 1, figsize=figsize or (8, 1.6 * rows + 0.6), sharex=True,
                              squeeze=False)
@@ -83,7 +85,9 @@ def gate_heatmaps(trace: Mapping[str, Any], *, sample: int = 0, layer: int = 0,
     k = 0
     if inputs is not None:
         inp = _numpy(inputs)
-        heatmap(axes[0], inp.reshape(len(inp), -1).T, title="input x", xlabel="", cmap="Greys")
+        lim = float(np.abs(inp).max()) or 1.0
+        heatmap(axes[0], inp.reshape(len(inp), -1).T, title="input x", xlabel="",
+                cmap="RdBu_r", vmin=-lim, vmax=lim)
         k = 1
     for ax, name in zip(axes[k:], names, strict=True):
         if name not in trace:

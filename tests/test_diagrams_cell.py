@@ -62,3 +62,13 @@ def test_everything_lies_inside_the_canvas():
 def test_rejects_non_bool():
     with pytest.raises(TypeError, match="bool"):
         lstm_cell(equations="yes")
+
+
+def test_blocks_follow_pytorch_row_order():
+    """The text drills i, f, g, o (rows 0:H, H:2H, 2H:3H, 3H:4H); the picture does too."""
+    fig, ax = lstm_cell(equations=False)
+    x = {t.get_text(): t.get_position()[0] for t in ax.texts}
+    names = ["input gate", "forget gate", "candidate", "output gate"]
+    assert [x[n] for n in names] == sorted(x[n] for n in names)
+    assert all(t.get_fontsize() >= 8.5 for t in ax.texts)  # readable at book width
+    plt.close(fig)

@@ -5,13 +5,15 @@ The picture follows the equations of one step:
 - along the top runs the cell state: ``c_{t-1}`` is multiplied by the forget gate ``f_t``,
   then ``i_t * g_t`` is added, giving ``c_t``;
 - along the bottom, ``h_{t-1}`` and ``x_t`` are joined into one vector ``[h_{t-1}, x_t]``
-  that feeds the four blocks of weights ``sigma, sigma, tanh, sigma``: the forget gate f,
-  the input gate i, the candidate g and the output gate o;
+  that feeds the four blocks of weights ``sigma, sigma, tanh, sigma``: the input gate i,
+  the forget gate f, the candidate g and the output gate o, left to right in PyTorch's row
+  order (the input gate's wire passes under the forget gate's on its way to the product);
 - on the right, ``tanh(c_t)`` is multiplied by the output gate, giving ``h_t``.
 """
 
 from __future__ import annotations
 
+from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
@@ -27,8 +29,9 @@ _R = 0.27  # radius of a pointwise-operation node
 _Y_C = 5.5  # the cell-state line
 _Y_BUS = 1.7  # the [h_{t-1}, x_t] line
 _Y_GATE = 2.95  # centre of the four blocks of weights
-_GATE_W, _GATE_H = 1.2, 0.82
-_X_GATE = {"f": 3.1, "i": 4.6, "g": 6.1, "o": 7.6}
+_GATE_W, _GATE_H = 1.36, 0.82
+_X_GATE = {"i": 3.1, "f": 4.6, "g": 6.1, "o": 7.6}  # PyTorch's row order i, f, g, o
+_SMALL = 10  # labels in small print (names of blocks, notes): still readable at book width
 _X_OUT = 9.0  # column of tanh(c_t) and of the output product
 _X_END = 11.4  # where c_t and h_t leave the picture
 
@@ -63,7 +66,7 @@ def lstm_cell(*, equations: bool = True) -> tuple[Figure, Axes]:
     ax.add_patch(FancyBboxPatch((1.1, 0.95), 9.1, 5.35,
                                 boxstyle="round,pad=0.05,rounding_size=0.35",
                                 facecolor="#f6f7fa", edgecolor="#a7aebb", lw=1.2, zorder=0))
-    draw.label(ax, 1.35, 6.05, "one LSTM step", fontsize=9, ha="left", color="#6b7280")
+    draw.label(ax, 1.35, 6.05, "one LSTM step", fontsize=_SMALL, ha="left", color="#6b7280")
 
     # --- the cell state along the top: c_{t-1} -> (x f_t) -> (+ i_t g_t) -> c_t
     x_mul_f, x_add = _X_GATE["f"], _X_GATE["g"]
@@ -74,7 +77,7 @@ def lstm_cell(*, equations: bool = True) -> tuple[Figure, Axes]:
     draw.node(ax, x_add, _Y_C, "$+$", r=_R, color="gate")
     draw.arrow(ax, (x_add + _R, _Y_C), (_X_END, _Y_C))
     draw.label(ax, _X_END - 0.45, _Y_C + 0.35, r"$c_t$", fontsize=13)
-    draw.label(ax, 4.5, _Y_C + 0.3, "cell state", fontsize=9, color="#6b7280")
+    draw.label(ax, 5.35, _Y_C + 0.3, "cell state", fontsize=_SMALL, color="#6b7280")
 
     # --- the input: [h_{t-1}, x_t] feeds all four blocks of weights
     x_join = 1.8
@@ -92,18 +95,21 @@ def lstm_cell(*, equations: bool = True) -> tuple[Figure, Axes]:
         draw.box(ax, x, _Y_GATE, _GATE_W, _GATE_H, color=GATE_FILLS[gate])
         act = r"$\tanh$" if gate == "g" else r"$\sigma$"
         draw.label(ax, x, _Y_GATE + 0.12, act, fontsize=13)
-        draw.label(ax, x, _Y_GATE - 0.24, GATE_NAMES[gate], fontsize=7.5,
+        draw.label(ax, x, _Y_GATE - 0.22, GATE_NAMES[gate], fontsize=_SMALL - 1.5,
                    color=GATE_COLORS[gate])
 
     top = _Y_GATE + _GATE_H / 2
-    # f_t goes up into the forget product
-    draw.arrow(ax, (x_mul_f, top), (x_mul_f, _Y_C - _R), color=GATE_COLORS["f"])
-    draw.label(ax, x_mul_f - 0.32, 4.55, r"$f_t$", fontsize=13, color=GATE_COLORS["f"])
     # i_t and g_t meet in a product, which goes up into the sum
     y_ig = 4.45
     _wire(ax, [(_X_GATE["i"], top), (_X_GATE["i"], y_ig)], GATE_COLORS["i"])
     draw.arrow(ax, (_X_GATE["i"], y_ig), (x_add - _R, y_ig), color=GATE_COLORS["i"])
     draw.label(ax, _X_GATE["i"] - 0.32, 4.05, r"$i_t$", fontsize=13, color=GATE_COLORS["i"])
+    # f_t goes up into the forget product, over the i_t wire (a gap in the halo marks it)
+    f_arrow = draw.arrow(ax, (x_mul_f, top), (x_mul_f, _Y_C - _R), color=GATE_COLORS["f"])
+    f_arrow.set_path_effects([patheffects.withStroke(linewidth=7, foreground="#f6f7fa"),
+                              patheffects.Normal()])
+    f_arrow.set_zorder(3)
+    draw.label(ax, x_mul_f + 0.32, 3.95, r"$f_t$", fontsize=13, color=GATE_COLORS["f"])
     draw.arrow(ax, (x_add, top), (x_add, y_ig - _R), color=GATE_COLORS["g"])
     draw.label(ax, x_add + 0.33, 3.95, r"$g_t$", fontsize=13, color=GATE_COLORS["g"])
     draw.node(ax, x_add, y_ig, r"$\times$", r=_R, color="gate")
@@ -123,7 +129,7 @@ def lstm_cell(*, equations: bool = True) -> tuple[Figure, Axes]:
     _wire(ax, [(_X_OUT, y_mul_o - _R), (_X_OUT, _Y_BUS)])
     draw.arrow(ax, (_X_OUT, _Y_BUS), (_X_END, _Y_BUS))
     draw.label(ax, _X_END - 0.45, _Y_BUS + 0.35, r"$h_t$", fontsize=13)
-    draw.label(ax, 10.85, _Y_BUS - 0.45, "output, and\nto step t+1", fontsize=8,
+    draw.label(ax, 10.85, _Y_BUS - 0.5, "output, and\nto step t+1", fontsize=_SMALL,
                color="#6b7280")
 
     if equations:

@@ -1,0 +1,75 @@
+"""Tests for lstm_lib.window_models: the context-windows chapter's models and plumbing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lstm_lib.window_models import (
+    Forecaster,
+    WindowModel,
+    WindowScore,
+    score_next_symbol,
+    train_on_windows,
+    windows_before,
+)
+
+
+def test_windows_before_ids_and_values() -> None:
+    ids = np.arange(20) % 7
+    X, y = windows_before(ids, np.array([3, 10, 19]), 3)
+    assert X.dtype == torch.int64 and X.shape == (3, 3) and y.tolist() == [3, 3, 5]
+    assert X[1].tolist() == [0, 1, 2]                      # ids 7, 8, 9 (mod 7)
+    values = np.linspace(0, 1, 11).astype(np.float32)
+    Xv, yv = windows_before(values, np.array([5]), 2)
+    assert Xv.shape == (1, 2, 1) and Xv.dtype == torch.float32
+    assert Xv[0, :, 0].tolist() == pytest.approx([0.3, 0.4]) and yv.item() == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        windows_before(ids, np.array([2]), 3)              # not enough before position 2
+    with pytest.raises(ValueError):
+        windows_before(ids, np.array([20]), 3)
+    with pytest.raises(TypeError):
+        windows_before(ids, np.array([3.0]), 3)
+    with pytest.raises(ValueError):
+        windows_before(ids.reshape(4, 5), np.array([3]), 1)
+
+
+def test_window_model_shapes_seed_and_inputs() -> None:
+    ids = torch.tensor([[0, 1, 2], [3, 4, 0]])
+    a, b = WindowModel(5, hidden_size=6, seed=3), WindowModel(5, hidden_size=6, seed=3)
+    assert a(ids).shape == (2, 5)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    state = torch.random.get_rng_state()
+    WindowModel(5, seed=4)
+    assert torch.equal(state, torch.random.get_rng_state())
+    e = WindowModel(5, hidden_size=6, embed_dim=2, seed=0)
+    assert e.inputs(ids).shape == (2, 3, 2) and a.inputs(ids).shape == (2, 3, 5)
+    with pytest.raises(ValueError):
+        a(torch.tensor([[0, 5]]))                          # id outside the vocabulary
+    with pytest.raises(TypeError):
+        a(torch.zeros(2, 3))                               # floats are not ids
+    with pytest.raises(ValueError):
+        WindowModel(5, seed=-1)
+
+
+def test_forecaster_shapes() -> None:
+    f = Forecaster(hidden_size=4, seed=0)
+    assert f(torch.zeros(3, 5, 1)).shape == (3,)
+    with pytest.raises(ValueError):
+        f(torch.zeros(3, 5, 2))
+
+
+def test_training_learns_a_deterministic_rule_and_scores_it() -> None:
+    ids = np.tile(np.arange(4), 50)                        # 0 1 2 3 0 1 2 3 ...: next = last + 1
+    X, y = windows_before(ids, np.arange(2, ids.size), 2)
+    model = WindowModel(4, hidden_size=8, seed=0)
+    before = score_next_symbol(model, X, y)
+    hist = train_on_windows(model, X, y, F.cross_entropy, steps=150, batch_size=32, lr=0.05)
+    after = score_next_symbol(model, X, y)
+    assert isinstance(after, WindowScore) and after.n == len(y)
+    assert after.accuracy == 1.0 and after.cross_entropy < before.cross_entropy
+    assert len(hist.loss) == 150
+    with pytest.raises(ValueError):
+        train_on_windows(model, X, y[:-1], F.cross_entropy)
