@@ -13,4 +13,6 @@
   next-symbol task (must not use it), for the bidirectional chapter.
 - ``seq_tasks``: one toy task per architecture (one-to-one ... encoder-decoder).
 - ``adding``: the adding problem of Hochreiter & Schmidhuber (1997) and its exact baseline.
+- ``vowels``: Japanese Vowels (real utterances of 7 to 29 frames, from sktime, offline), and
+  padding a batch of unequal lengths (post or pre) with its mask and lengths.
 """
