@@ -9,6 +9,8 @@ I_l = I for the first layer, D*H above it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from lstm_lib import checks
@@ -86,3 +88,46 @@ def to_torch(state_dict: dict) -> dict:
         raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
     return {k: (torch.from_numpy(np.ascontiguousarray(v)) if isinstance(v, np.ndarray) else v)
             for k, v in state_dict.items()}
+
+
+def layer_state_dict(state_dict: Any, layer: int, reverse: bool = False) -> dict:
+    """One layer and direction of a stacked (or bidirectional) state_dict, as the state_dict
+    of a one-layer, one-direction LSTM or RNN: the keys ``..._l{layer}`` (or
+    ``..._l{layer}_reverse``) renamed to ``..._l0``, the values unchanged (arrays or tensors).
+
+    ``state_dict``: a mapping with ``torch.nn.LSTM``'s keys, or anything with
+    ``.state_dict()`` (``nn.LSTM(num_layers=3)``, ``lstm_lib`` layers). So
+    ``LSTM(I_l, H).load_state_dict(layer_state_dict(deep, l))`` gives layer ``l`` alone.
+    """
+    if hasattr(state_dict, "state_dict") and not hasattr(state_dict, "items"):
+        state_dict = state_dict.state_dict()
+    if not hasattr(state_dict, "items"):
+        raise TypeError(f"state_dict must be a mapping or have .state_dict(), "
+                        f"got {type(state_dict).__name__}")
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or layer < 0:
+        raise ValueError(f"layer must be a non-negative int, got {layer!r}")
+    if not isinstance(reverse, bool):
+        raise TypeError(f"reverse must be a bool, got {reverse!r}")
+    wanted = layer_keys(int(layer), 1 if reverse else 0)
+    missing = [k for k in wanted if k not in state_dict]
+    if missing:
+        raise ValueError(f"state_dict has no {missing}; its keys are {sorted(state_dict)}")
+    return {new: state_dict[old] for old, new in zip(wanted, layer_keys(0, 0), strict=True)}
+
+
+def param_count(input_size: int, hidden_size: int, blocks: int = 4, biases: int = 2) -> int:
+    """Parameters of one recurrent layer and direction: ``blocks * (H*I + H*H + biases*H)``.
+
+    ``blocks``: 4 for the LSTM (i, f, g, o), 3 for the GRU (r, z, n) or a coupled-gate LSTM,
+    1 for a plain RNN. ``biases``: 2 as in PyTorch (``bias_ih`` and ``bias_hh``), 1 as in
+    Keras, 0 without bias. Returns an int.
+    """
+    input_size = checks.positive_int("input_size", input_size)
+    hidden_size = checks.positive_int("hidden_size", hidden_size)
+    blocks = checks.positive_int("blocks", blocks)
+    if isinstance(biases, bool) or not isinstance(biases, (int, np.integer)):
+        raise TypeError(f"biases must be an int (0, 1 or 2), got {type(biases).__name__}")
+    if biases not in (0, 1, 2):
+        raise ValueError(f"biases must be 0, 1 or 2, got {biases}")
+    h = hidden_size
+    return blocks * (h * input_size + h * h + int(biases) * h)

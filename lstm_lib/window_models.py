@@ -8,7 +8,12 @@
 - :func:`windows_before` cuts the ``k`` tokens before given target positions;
   :func:`train_on_windows` trains either model on random batches of windows with
   ``lstm_lib.train.fit``; :func:`score_next_symbol` gives accuracy and cross-entropy as a
-  named result.
+  named result; :func:`train_and_score` does both for a ``WindowModel`` (a
+  :class:`WindowRun`).
+- :func:`followers` reads a count table's followers of one context;
+  :func:`seen_unseen_accuracy` splits a model's and a table's held-out accuracy by whether
+  the context was counted; :func:`forecast_errors` gives the test MSE of a
+  :class:`Forecaster` and of AR(k) on a series.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import torch
 import torch.nn.functional as F
 
 from lstm_lib import checks
+from lstm_lib.data.series import linear_forecast
+from lstm_lib.ngram import NGramCounts
 from lstm_lib.train import History, fit
 
 
@@ -176,5 +183,122 @@ def score_next_symbol(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) 
                        cross_entropy=F.cross_entropy(scores, y).item(), n=int(y.shape[0]))
 
 
+@dataclass(frozen=True)
+class WindowRun:
+    """A trained :class:`WindowModel` and its scores: ``scores["train"]`` on the windows it
+    was trained on, ``scores["held out"]`` on the held-out windows."""
+
+    model: WindowModel
+    scores: dict[str, WindowScore]
+
+
+def train_and_score(vocab_size: int, train: tuple[torch.Tensor, torch.Tensor],
+                    held_out: tuple[torch.Tensor, torch.Tensor], *,
+                    embed_dim: int | None = None, seed: int = 0, steps: int = 300,
+                    batch_size: int = 128) -> WindowRun:
+    """Train a ``WindowModel(vocab_size, embed_dim=embed_dim, seed=seed)`` with
+    :func:`train_on_windows` (cross-entropy) on ``train = (X (n, k), y (n,))`` and score it
+    there and on ``held_out = (X (m, k), y (m,))``. Returns a :class:`WindowRun`."""
+    for name, pair in (("train", train), ("held_out", held_out)):
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise TypeError(f"{name} must be a pair (X, y) of tensors, got {type(pair).__name__}")
+    model = WindowModel(vocab_size, embed_dim=embed_dim, seed=seed)
+    train_on_windows(model, *train, F.cross_entropy, steps=steps, batch_size=batch_size,
+                     seed=seed)
+    return WindowRun(model=model, scores={"train": score_next_symbol(model, *train),
+                                          "held out": score_next_symbol(model, *held_out)})
+
+
+def followers(table: NGramCounts, context: Any, vocab: Any) -> dict[str, int]:
+    """The counts of each symbol after ``context`` in a fitted ``NGramCounts`` table.
+
+    ``context``: ``k`` ids (a sequence of ints, ``k`` = the table's context length);
+    ``vocab``: the symbols, ``vocab[id]``. Returns ``{symbol: count}`` for the symbols seen
+    after it (an empty dict for a context never seen).
+    """
+    if not isinstance(table, NGramCounts) or table.k is None:
+        raise TypeError("table must be a fitted lstm_lib.ngram.NGramCounts")
+    ctx = np.asarray(context)
+    if ctx.ndim != 1 or ctx.size != table.k:
+        raise ValueError(f"context must hold k = {table.k} ids, got shape {ctx.shape}")
+    if ctx.size and ctx.dtype.kind not in "iu":
+        raise TypeError(f"context must hold integer ids, got dtype {ctx.dtype}")
+    counts = table.table.get(tuple(ctx.tolist()))
+    if counts is None:
+        return {}
+    return {vocab[j]: int(n) for j, n in enumerate(counts) if n}
+
+
+@dataclass(frozen=True)
+class SeenSplit:
+    """Accuracies of a model and of a count table on held-out windows, split by whether the
+    window's context occurs in the table (``seen``) or not (``unseen``)."""
+
+    seen_fraction: float
+    n_seen: int
+    n_unseen: int
+    model_seen: float
+    model_unseen: float
+    table_seen: float
+    table_unseen: float
+
+
+def seen_unseen_accuracy(model: torch.nn.Module, table: NGramCounts, X: torch.Tensor,
+                         y: torch.Tensor) -> SeenSplit:
+    """Next-symbol accuracy of ``model`` (scores ``(n, V)``) and of ``table.predict`` on the
+    windows ``X (n, k)``, targets ``y (n,)``, split by whether each context was counted in
+    ``table``. An empty part has accuracy ``nan``."""
+    if not isinstance(table, NGramCounts) or table.k is None:
+        raise TypeError("table must be a fitted lstm_lib.ngram.NGramCounts")
+    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
+        raise TypeError("X and y must be torch tensors (see windows_before)")
+    if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0] or X.shape[0] == 0:
+        raise ValueError(f"X must be (n, k) and y (n,) with n > 0, got {tuple(X.shape)} "
+                         f"and {tuple(y.shape)}")
+    Xn, yn = X.numpy(), y.numpy()
+    seen = np.array([tuple(r) in table.table for r in Xn.tolist()])
+    with torch.no_grad():
+        model_ok = (model(X).argmax(1) == y).numpy()
+    table_ok = table.predict(Xn) == yn
+
+    def mean(ok: np.ndarray, mask: np.ndarray) -> float:
+        return float(ok[mask].mean()) if mask.any() else float("nan")
+
+    return SeenSplit(seen_fraction=float(seen.mean()), n_seen=int(seen.sum()),
+                     n_unseen=int((~seen).sum()), model_seen=mean(model_ok, seen),
+                     model_unseen=mean(model_ok, ~seen), table_seen=mean(table_ok, seen),
+                     table_unseen=mean(table_ok, ~seen))
+
+
+def forecast_errors(train_series: Any, test_series: Any, k: int, *, first: int,
+                    steps: int = 300, batch_size: int = 128, seed: int = 0) -> dict[str, float]:
+    """Test MSE of a :class:`Forecaster` and of the least-squares AR(k) forecast
+    (``lstm_lib.data.series.linear_forecast``), both fitted on ``train_series``.
+
+    ``train_series (N,)``, ``test_series (M,)``: float arrays; the targets are every value
+    from position ``first`` on (``first >= k``), each forecast from the ``k`` values before
+    it. Returns ``{"LSTM": mse, "AR": mse}``.
+    """
+    first = checks.positive_int("first", first)
+    k = checks.positive_int("k", k)
+    if first < k:
+        raise ValueError(f"first must be >= k = {k}, got {first}")
+    for name, s in (("train_series", train_series), ("test_series", test_series)):
+        a = np.asarray(s)
+        if a.ndim != 1 or a.dtype.kind != "f":
+            raise TypeError(f"{name} must be a 1-D float array, got {a.dtype} {a.shape}")
+        if a.size <= first:
+            raise ValueError(f"{name} must be longer than first = {first}, got {a.size}")
+    X, y = windows_before(train_series, np.arange(first, len(train_series)), k)
+    Xt, yt = windows_before(test_series, np.arange(first, len(test_series)), k)
+    model = Forecaster(seed=seed)
+    train_on_windows(model, X, y, F.mse_loss, steps=steps, batch_size=batch_size, seed=seed)
+    with torch.no_grad():
+        lstm_test = F.mse_loss(model(Xt), yt).item()
+    ar = linear_forecast(X.numpy(), y.numpy(), Xt.numpy())
+    return {"LSTM": lstm_test, "AR": float(np.mean((ar - yt.double().numpy()) ** 2))}
+
+
 __all__ = ["WindowModel", "Forecaster", "windows_before", "train_on_windows", "WindowScore",
-           "score_next_symbol"]
+           "score_next_symbol", "WindowRun", "train_and_score", "followers", "SeenSplit",
+           "seen_unseen_accuracy", "forecast_errors"]
