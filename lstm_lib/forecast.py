@@ -1,0 +1,585 @@
+"""Forecasting a real series without leaks: scaling fitted on training data, an LSTM on
+windows (one output, fed back for multi-step forecasts, or one output per horizon), the
+naive and seasonal-naive baselines, ARIMA / SARIMAX from statsmodels with orders chosen by
+AIC on the training data, and the error at each horizon.
+
+Conventions. A forecast *origin* ``o`` is the index of the first value forecast: the
+forecaster may use ``series[:o]`` and nothing after it, and forecasts ``series[o : o + H]``
+for horizons ``h = 1 .. H``. Every forecast function takes the series and a 1-D int array
+of origins and returns an array ``(n_origins, H)`` whose column ``h - 1`` is the forecast
+``h`` steps ahead; ``truth_paths`` returns the values they are scored against.
+
+The LSTM is ``torch.nn.LSTM`` (fast); the book's readable twin ``lstm_lib.torch.LSTM`` holds
+the same weights and would give the same forecasts, only slower. statsmodels is imported
+inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lstm_lib.checks import positive_int
+from lstm_lib.data.windows import make_windows
+from lstm_lib.train import History, fit
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _series(name: str, values: Any, allow_nan: bool = False) -> np.ndarray:
+    if not isinstance(values, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(values).__name__}")
+    if values.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {values.dtype}")
+    if values.ndim != 1 or values.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (N,) with N >= 1, got {values.shape}")
+    v = values.astype(np.float64, copy=False)
+    if np.isinf(v).any() or (not allow_nan and np.isnan(v).any()):
+        raise ValueError(f"{name} contains {'inf' if allow_nan else 'NaN or inf'}")
+    return v
+
+
+def _origins(origins: Any, n: int, horizon: int, need: int = 0) -> np.ndarray:
+    """Check origins against a series of length n: need <= o and o + horizon <= n."""
+    o = np.asarray(origins)
+    if o.dtype.kind not in "iu":
+        raise TypeError(f"origins must be integers, got dtype {o.dtype}")
+    if o.ndim != 1 or o.shape[0] == 0:
+        raise ValueError(f"origins must have shape (n_origins,) with n_origins >= 1, "
+                         f"got {o.shape}")
+    if o.min() < need:
+        raise ValueError(f"every origin needs {need} values before it, got origin {o.min()}")
+    if o.max() + horizon > n:
+        raise ValueError(f"origin {o.max()} + horizon {horizon} runs past the end of the "
+                         f"series (N={n})")
+    return o.astype(np.int64)
+
+
+def origins_for(start: int, stop: int, horizon: int) -> np.ndarray:
+    """Every origin whose ``horizon`` forecasts all lie in ``[start, stop)``: the int array
+    ``start, start + 1, ..., stop - horizon`` (ValueError if there is none)."""
+    horizon = positive_int("horizon", horizon)
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or start < 0:
+        raise ValueError(f"start must be an int >= 0, got {start!r}")
+    if stop - start < horizon:
+        raise ValueError(f"[start, stop) = [{start}, {stop}) is shorter than horizon {horizon}")
+    return np.arange(start, stop - horizon + 1, dtype=np.int64)
+
+
+def truth_paths(series: np.ndarray, origins: Any, horizon: int) -> np.ndarray:
+    """The values the forecasts are scored against: ``out[i, h - 1] = series[origins[i] + h
+    - 1]``, shape ``(n_origins, horizon)``."""
+    v = _series("series", series, allow_nan=True)
+    horizon = positive_int("horizon", horizon)
+    o = _origins(origins, len(v), horizon)
+    return v[o[:, None] + np.arange(horizon)[None, :]]
+
+
+def rmse_by_horizon(forecasts: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Root mean squared error of each column: ``forecasts``, ``truth`` ``(n_origins, H)``
+    -> ``(H,)``, entry ``h - 1`` the RMSE of the ``h``-step forecasts."""
+    f = np.asarray(forecasts, dtype=np.float64)
+    t = np.asarray(truth, dtype=np.float64)
+    if f.ndim != 2 or f.shape != t.shape or f.size == 0:
+        raise ValueError(f"forecasts and truth must have the same shape (n_origins, H), got "
+                         f"{f.shape} and {t.shape}")
+    if not (np.isfinite(f).all() and np.isfinite(t).all()):
+        raise ValueError("forecasts or truth contain NaN or inf")
+    return np.sqrt(np.mean((f - t) ** 2, axis=0))
+
+
+# --------------------------------------------------------------------------- scaling
+
+
+@dataclass(frozen=True)
+class MinMaxScaler:
+    """``z = (x - low) / (high - low)``: maps ``[low, high]`` onto ``[0, 1]``. Fit it with
+    ``MinMaxScaler.fit(train)``: values outside the training range map outside ``[0, 1]``,
+    as they should (the future is not known when the scaler is fitted)."""
+
+    low: float
+    high: float
+
+    @classmethod
+    def fit(cls, values: np.ndarray) -> MinMaxScaler:
+        """The scaler whose range is that of ``values`` ``(N,)`` (NaN ignored)."""
+        v = _series("values", values, allow_nan=True)
+        if np.isnan(v).all():
+            raise ValueError("values are all NaN")
+        low, high = float(np.nanmin(v)), float(np.nanmax(v))
+        if not high > low:
+            raise ValueError(f"values are constant ({low}): no range to scale by")
+        return cls(low, high)
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """Scale an array of any shape (float64)."""
+        return (np.asarray(x, dtype=np.float64) - self.low) / (self.high - self.low)
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        """Undo ``transform`` (float64, any shape)."""
+        return np.asarray(z, dtype=np.float64) * (self.high - self.low) + self.low
+
+
+# --------------------------------------------------------------------------- the LSTM
+
+
+class WindowForecaster(torch.nn.Module):
+    """A window ``(B, T, 1)`` -> ``torch.nn.LSTM(1, hidden_size, batch_first=True)`` -> the
+    last hidden state ``(B, H)`` -> ``Linear`` -> ``(B, n_out)``.
+
+    ``n_out = 1``: the next value (fed back for longer horizons: *recursive*). ``n_out =
+    H``: one output per horizon, the next ``H`` values at once (*direct*). The weights are
+    initialised from ``seed`` (torch's global generator is left as it was).
+    """
+
+    def __init__(self, hidden_size: int, n_out: int = 1, seed: int = 0) -> None:
+        super().__init__()
+        self.hidden_size = positive_int("hidden_size", hidden_size)
+        self.n_out = positive_int("n_out", n_out)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.lstm = torch.nn.LSTM(1, self.hidden_size, batch_first=True)
+            self.fc = torch.nn.Linear(self.hidden_size, self.n_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` ``(B, T, 1)`` -> ``(B, n_out)``."""
+        if x.ndim != 3 or x.shape[2] != 1:
+            raise ValueError(f"x must have shape (B, T, 1), got {tuple(x.shape)}")
+        out, _ = self.lstm(x)
+        return self.fc(out[:, -1])
+
+
+def direct_windows(seq: np.ndarray, seq_length: int, n_out: int = 1
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Windows of ``seq`` ``(N,)`` and the ``n_out`` values that follow each one.
+
+    Returns ``X`` ``(n, seq_length, 1)`` and ``Y`` ``(n, n_out)`` with ``X[i] =
+    seq[i : i + seq_length]`` and ``Y[i, h - 1] = seq[i + seq_length - 1 + h]``,
+    ``n = N - seq_length - n_out + 1``: ``lstm_lib.data.windows.make_windows`` at horizons
+    1 .. n_out, cut to the windows that have every target.
+    """
+    seq = _series("seq", seq)
+    seq_length = positive_int("seq_length", seq_length)
+    n_out = positive_int("n_out", n_out)
+    X, _ = make_windows(seq, seq_length, horizon=n_out)
+    n = X.shape[0]
+    Y = np.stack([make_windows(seq, seq_length, horizon=h)[1][:n] for h in range(1, n_out + 1)],
+                 axis=1)
+    return X, Y
+
+
+@dataclass
+class TrainedForecaster:
+    """What ``train_forecaster`` returns: the model, its window length, how the series was
+    scaled for it, and the training history (``lstm_lib.train.History``)."""
+
+    model: WindowForecaster
+    seq_length: int
+    history: History
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def train_on_windows(X: np.ndarray, Y: np.ndarray, hidden_size: int, *, steps: int = 400,
+                     lr: float = 1e-2, seed: int = 0) -> TrainedForecaster:
+    """Train a ``WindowForecaster`` on given windows, full batch, mean squared error, Adam
+    (``lstm_lib.train.fit``).
+
+    ``X``: ``(n, T, 1)``; ``Y``: ``(n, n_out)``. Returns a TrainedForecaster (float32).
+    """
+    X = np.asarray(X)
+    Y = np.asarray(Y)
+    if X.dtype.kind != "f" or Y.dtype.kind != "f":
+        raise TypeError(f"X and Y must be floating, got {X.dtype} and {Y.dtype}")
+    if X.ndim != 3 or X.shape[2] != 1 or X.shape[0] == 0:
+        raise ValueError(f"X must have shape (n, T, 1), got {X.shape}")
+    if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
+        raise ValueError(f"Y must have shape ({X.shape[0]}, n_out), got {Y.shape}")
+    if not (np.isfinite(X).all() and np.isfinite(Y).all()):
+        raise ValueError("X or Y contain NaN or inf")
+    model = WindowForecaster(hidden_size, Y.shape[1], seed=seed)
+    xb = torch.as_tensor(X, dtype=torch.float32)
+    yb = torch.as_tensor(Y, dtype=torch.float32)
+    history = fit(model, lambda m, b: F.mse_loss(m(b[0]), b[1]), lambda step: (xb, yb),
+                  steps, lr=lr)
+    model.eval()
+    settings = {"hidden_size": hidden_size, "n_out": Y.shape[1], "steps": steps, "lr": lr,
+                "seed": seed}
+    return TrainedForecaster(model, X.shape[1], history, settings)
+
+
+def train_forecaster(train: np.ndarray, seq_length: int, hidden_size: int, n_out: int = 1,
+                     *, steps: int = 400, lr: float = 1e-2, seed: int = 0) -> TrainedForecaster:
+    """Train a ``WindowForecaster`` on every window of the (scaled) training series
+    ``train`` ``(N,)``: ``direct_windows(train, seq_length, n_out)``, then
+    ``train_on_windows``. No value after ``train`` is seen."""
+    X, Y = direct_windows(train, seq_length, n_out)
+    return train_on_windows(X, Y, hidden_size, steps=steps, lr=lr, seed=seed)
+
+
+def lstm_forecast(trained: TrainedForecaster, series: np.ndarray, origins: Any, horizon: int,
+                  method: str = "recursive") -> np.ndarray:
+    """Forecast ``series[o : o + horizon]`` from the window ``series[o - T : o]`` for each
+    origin, in the series' (scaled) units.
+
+    ``method="recursive"``: the one-output model forecasts the next value, which is appended
+    to the window, ``horizon`` times (``horizon = 1`` is the one-step forecast, fed the true
+    past at every origin). ``method="direct"``: the model's ``n_out >= horizon`` outputs are
+    the forecasts. ``series`` ``(N,)``; returns ``(n_origins, horizon)`` float64.
+    """
+    if not isinstance(trained, TrainedForecaster):
+        raise TypeError(f"trained must be a TrainedForecaster, got {type(trained).__name__}")
+    v = _series("series", series, allow_nan=True)
+    horizon = positive_int("horizon", horizon)
+    T = trained.seq_length
+    model = trained.model
+    o = _origins(origins, len(v), 0, need=T)
+    context = v[o[:, None] + np.arange(-T, 0)[None, :]]
+    if np.isnan(context).any():
+        raise ValueError("a forecast window contains NaN: fill the gaps first")
+    x = torch.as_tensor(context[:, :, None], dtype=torch.float32)
+    model.eval()
+    with torch.no_grad():
+        if method == "direct":
+            if model.n_out < horizon:
+                raise ValueError(f"a direct model with n_out={model.n_out} outputs cannot "
+                                 f"forecast horizon {horizon}")
+            return model(x)[:, :horizon].double().numpy()
+        if method != "recursive":
+            raise ValueError(f"method must be 'recursive' or 'direct', got {method!r}")
+        if model.n_out != 1:
+            raise ValueError(f"recursive forecasts need a one-output model, got n_out="
+                             f"{model.n_out}")
+        out = []
+        for _ in range(horizon):
+            nxt = model(x)  # (B, 1)
+            out.append(nxt[:, 0])
+            x = torch.cat([x[:, 1:], nxt[:, :, None]], dim=1)
+        return torch.stack(out, dim=1).double().numpy()
+
+
+def seasonal_difference(series: np.ndarray, period: int) -> np.ndarray:
+    """``d[i] = series[i + period] - series[i]``: ``(N,)`` -> ``(N - period,)``. Entry
+    ``i`` belongs to time ``i + period`` (the later of the two values)."""
+    v = _series("series", series)
+    period = positive_int("period", period)
+    if period >= len(v):
+        raise ValueError(f"period {period} must be shorter than the series (N={len(v)})")
+    return v[period:] - v[:-period]
+
+
+def undo_seasonal_difference(d_forecast: np.ndarray, series: np.ndarray, origins: Any,
+                             period: int) -> np.ndarray:
+    """Levels from forecasts of the seasonal differences: ``level[o + h - 1] = level[o + h -
+    1 - period] + d_forecast[:, h - 1]``, where a level before ``o`` is the observed
+    ``series`` value and a later one is the forecast already made (for ``h > period``).
+
+    ``d_forecast``: ``(n_origins, H)``; ``series`` ``(N,)`` the levels; returns
+    ``(n_origins, H)``.
+    """
+    v = _series("series", series, allow_nan=True)
+    period = positive_int("period", period)
+    d = np.asarray(d_forecast, dtype=np.float64)
+    if d.ndim != 2 or d.shape[1] == 0:
+        raise ValueError(f"d_forecast must have shape (n_origins, H), got {d.shape}")
+    o = _origins(origins, len(v), 0, need=period)
+    if len(o) != d.shape[0]:
+        raise ValueError(f"d_forecast has {d.shape[0]} rows for {len(o)} origins")
+    out = np.empty_like(d)
+    for h in range(1, d.shape[1] + 1):
+        back = h - period  # the horizon whose level this one builds on (<= 0: observed)
+        base = out[:, back - 1] if back >= 1 else v[o + h - 1 - period]
+        out[:, h - 1] = base + d[:, h - 1]
+    if np.isnan(out).any():
+        raise ValueError("a level the forecasts build on is NaN: fill the gaps first")
+    return out
+
+
+@dataclass
+class LSTMForecaster:
+    """An ensemble of ``WindowForecaster`` s and how the series is prepared for them.
+
+    ``members``: one TrainedForecaster per seed; their forecasts are averaged.
+    ``scaler``: fitted on the training part alone. ``difference``: None (the models see the
+    scaled values) or a period ``p`` (they see the scaled ``p``-step differences
+    ``y[t] - y[t - p]``, and forecasts are turned back into levels). ``method``:
+    ``"recursive"`` (one output, fed back) or ``"direct"`` (``horizon`` outputs).
+    """
+
+    members: list[TrainedForecaster]
+    scaler: MinMaxScaler
+    difference: int | None
+    method: str
+    horizon: int
+
+    def forecast(self, series: np.ndarray, origins: Any, horizon: int | None = None
+                 ) -> np.ndarray:
+        """Forecasts of ``series[o : o + horizon]`` from ``series[:o]`` for each origin, in
+        the series' units: ``(n_origins, horizon)``, the mean over the members.
+        ``series`` ``(N,)`` holds the observed values (no NaN in any window used)."""
+        v = _series("series", series, allow_nan=True)
+        horizon = self.horizon if horizon is None else positive_int("horizon", horizon)
+        p = self.difference
+        o = _origins(origins, len(v), 0, need=self.members[0].seq_length + (p or 0))
+        seq = v if p is None else v[p:] - v[:-p]
+        z = self.scaler.transform(seq)
+        shift = 0 if p is None else p
+        paths = [lstm_forecast(m, z, o - shift, horizon, self.method) for m in self.members]
+        out = self.scaler.inverse(np.mean(paths, axis=0))
+        return out if p is None else undo_seasonal_difference(out, v, o, p)
+
+    def seed_spread(self, series: np.ndarray, origins: Any, truth: np.ndarray) -> np.ndarray:
+        """The RMSE (averaged over horizons) of each member alone: ``(n_members,)``."""
+        single = [LSTMForecaster([m], self.scaler, self.difference, self.method, self.horizon)
+                  for m in self.members]
+        return np.array([rmse_by_horizon(f.forecast(series, origins, truth.shape[1]),
+                                         truth).mean() for f in single])
+
+
+def fit_lstm_forecaster(train: np.ndarray, seq_length: int, hidden_size: int, *,
+                        method: str = "recursive", horizon: int = 1,
+                        difference: int | None = None, seeds: Sequence[int] = (0, 1, 2),
+                        steps: int = 400, lr: float = 1e-2) -> LSTMForecaster:
+    """Fit the scaler on ``train`` ``(N,)`` alone (on its ``difference``-step differences if
+    given), then train one ``WindowForecaster`` per seed on every window of the scaled
+    training series: one output (``method="recursive"``) or ``horizon`` outputs
+    (``"direct"``). Returns an LSTMForecaster; nothing after ``train`` is seen."""
+    v = _series("train", train)
+    horizon = positive_int("horizon", horizon)
+    if method not in ("recursive", "direct"):
+        raise ValueError(f"method must be 'recursive' or 'direct', got {method!r}")
+    if difference is not None:
+        v = seasonal_difference(v, difference)
+    if len(seeds) == 0:
+        raise ValueError("seeds must name at least one seed")
+    scaler = MinMaxScaler.fit(v)
+    z = scaler.transform(v)
+    n_out = horizon if method == "direct" else 1
+    members = [train_forecaster(z, seq_length, hidden_size, n_out, steps=steps, lr=lr, seed=s)
+               for s in seeds]
+    return LSTMForecaster(members, scaler, difference, method, horizon)
+
+
+# --------------------------------------------------------------------------- baselines
+
+
+def naive_forecast(series: np.ndarray, origins: Any, horizon: int) -> np.ndarray:
+    """The last value seen, ``series[o - 1]``, at every horizon: ``(n_origins, horizon)``."""
+    v = _series("series", series, allow_nan=True)
+    horizon = positive_int("horizon", horizon)
+    o = _origins(origins, len(v), 0, need=1)
+    return np.repeat(v[o - 1][:, None], horizon, axis=1)
+
+
+def seasonal_naive_forecast(series: np.ndarray, origins: Any, horizon: int,
+                            period: int) -> np.ndarray:
+    """The last value seen at the same phase of the season: the forecast of
+    ``series[o + h - 1]`` is ``series[o + h - 1 - period * ceil(h / period)]``."""
+    v = _series("series", series, allow_nan=True)
+    horizon = positive_int("horizon", horizon)
+    period = positive_int("period", period)
+    o = _origins(origins, len(v), 0, need=period)
+    h = np.arange(1, horizon + 1)
+    back = period * ((h - 1) // period + 1)
+    return v[o[:, None] + h[None, :] - 1 - back[None, :]]
+
+
+# --------------------------------------------------------------------------- ARIMA
+
+
+@dataclass
+class ArimaFit:
+    """One candidate fitted by ``select_arima``: its orders, AIC, whether the optimiser
+    converged, the warnings statsmodels raised while fitting (as text), and the results."""
+
+    order: tuple[int, int, int]
+    seasonal_order: tuple[int, int, int, int]
+    trend: str | None
+    aic: float
+    converged: bool
+    warnings: tuple[str, ...]
+    result: Any
+
+    @property
+    def name(self) -> str:
+        s = self.seasonal_order
+        seasonal = f"({s[0]},{s[1]},{s[2]})_{s[3]}" if s[3] else ""
+        return f"ARIMA({self.order[0]},{self.order[1]},{self.order[2]}){seasonal}"
+
+
+@dataclass
+class ArimaSelection:
+    """``best``: the converged candidate of least AIC; ``table``: every candidate, in the
+    order given."""
+
+    best: ArimaFit
+    table: list[ArimaFit]
+
+
+def fit_arima(train: np.ndarray, order: Sequence[int],
+              seasonal_order: Sequence[int] = (0, 0, 0, 0), trend: str | None = None,
+              maxiter: int = 200) -> ArimaFit:
+    """Fit ``statsmodels`` SARIMAX by maximum likelihood on ``train`` ``(N,)`` (NaN are
+    skipped by the Kalman filter) and return an ArimaFit.
+
+    The warnings statsmodels emits while fitting are caught and kept, as text, in
+    ``ArimaFit.warnings`` rather than printed; ``converged`` is the optimiser's own flag.
+    """
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    v = _series("train", train, allow_nan=True)
+    order = tuple(int(k) for k in order)
+    seasonal_order = tuple(int(k) for k in seasonal_order)
+    if len(order) != 3 or len(seasonal_order) != 4 or min(order + seasonal_order) < 0:
+        raise ValueError(f"order must be (p, d, q) and seasonal_order (P, D, Q, s), all >= 0, "
+                         f"got {order} and {seasonal_order}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = SARIMAX(v, order=order, seasonal_order=seasonal_order, trend=trend)
+        res = model.fit(disp=False, maxiter=maxiter)
+    converged = bool(res.mle_retvals.get("converged", False))
+    texts = tuple(f"{w.category.__name__}: {w.message}" for w in caught)
+    return ArimaFit(order, seasonal_order, trend, float(res.aic), converged, texts, res)
+
+
+def select_arima(train: np.ndarray, orders: Sequence[Sequence[int]],
+                 seasonal_orders: Sequence[Sequence[int]] = ((0, 0, 0, 0),),
+                 trend: str | None = None) -> ArimaSelection:
+    """Fit every combination of ``orders`` and ``seasonal_orders`` on ``train`` alone
+    (``fit_arima``) and keep the one of least AIC among those that converged without a
+    warning. ValueError if none did."""
+    table = [fit_arima(train, o, s, trend) for o in orders for s in seasonal_orders]
+    ok = [f for f in table if f.converged and not f.warnings]
+    if not ok:
+        raise ValueError("no candidate converged without a warning: " +
+                         "; ".join(f"{f.name}: {f.warnings}" for f in table))
+    return ArimaSelection(min(ok, key=lambda f: f.aic), table)
+
+
+@dataclass
+class IntervalForecast:
+    """Forecasts with prediction intervals, each ``(n_origins, H)``: the mean, and the
+    lower and upper bounds of the central ``1 - alpha`` interval."""
+
+    mean: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    alpha: float
+
+
+def arima_forecast(fitted: ArimaFit, series: np.ndarray, origins: Any, horizon: int,
+                   alpha: float = 0.05) -> IntervalForecast:
+    """``horizon``-step forecasts from each origin with the parameters estimated on the
+    training data (not refitted): the Kalman filter runs over ``series`` (training values
+    first, NaN skipped), and the forecast from origin ``o`` uses ``series[:o]`` alone
+    (statsmodels' ``get_prediction(start=o, dynamic=0)``). Intervals are the model's
+    Gaussian ``1 - alpha`` intervals."""
+    if not isinstance(fitted, ArimaFit):
+        raise TypeError(f"fitted must be an ArimaFit, got {type(fitted).__name__}")
+    v = _series("series", series, allow_nan=True)
+    horizon = positive_int("horizon", horizon)
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+    o = _origins(origins, len(v), horizon, need=1)
+    res = fitted.result.apply(v)
+    mean = np.empty((len(o), horizon))
+    lower, upper = np.empty_like(mean), np.empty_like(mean)
+    for i, start in enumerate(o):
+        pred = res.get_prediction(start=int(start), end=int(start) + horizon - 1, dynamic=0)
+        ci = np.asarray(pred.conf_int(alpha=alpha))
+        mean[i] = np.asarray(pred.predicted_mean)
+        lower[i], upper[i] = ci[:, 0], ci[:, 1]
+    return IntervalForecast(mean, lower, upper, alpha)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The verdict between two errors: ``winner`` (a name, or None for a tie), ``ratio`` =
+    loser's error / winner's error (>= 1; for a tie, the larger over the smaller), and the
+    sentence that says it (``text``)."""
+
+    winner: str | None
+    ratio: float
+    text: str
+
+
+def compare_errors(a: float, b: float, names: tuple[str, str], tie: float = 0.1
+                   ) -> Comparison:
+    """Which of two errors (RMSE, lower is better) wins, with a margin: the larger must
+    exceed the smaller by more than the fraction ``tie`` for a winner; otherwise a tie.
+
+    ``a``, ``b``: positive floats; ``names``: their names, in the same order."""
+    a, b = float(a), float(b)
+    if not (np.isfinite(a) and np.isfinite(b) and a > 0 and b > 0):
+        raise ValueError(f"errors must be finite and positive, got {a} and {b}")
+    if not 0 < tie < 1:
+        raise ValueError(f"tie must lie in (0, 1), got {tie}")
+    if len(names) != 2:
+        raise ValueError(f"names must name the two errors, got {names!r}")
+    lo, hi = sorted([(a, names[0]), (b, names[1])])
+    ratio = hi[0] / lo[0]
+    if ratio > 1 + tie:
+        return Comparison(lo[1], ratio, f"{lo[1]} wins: {hi[1]}'s error is more than "
+                          f"{tie:.0%} larger")
+    return Comparison(None, ratio, f"a tie: {names[0]} and {names[1]} are within {tie:.0%} "
+                      "of each other")
+
+
+def plot_paths(ax: Any, time: np.ndarray, series: np.ndarray, origins: Any,
+               forecasts: dict[str, Any], *, context: int = 0,
+               styles: dict[str, str] | None = None, xlabel: str = "time",
+               ylabel: str = "") -> Any:
+    """Draw the observed ``series`` and, for each method, its forecast path from every
+    origin (one legend entry per method); an ``IntervalForecast`` also gets its interval
+    shaded. ``forecasts``: name -> ``(n_origins, H)`` array or IntervalForecast; ``time``:
+    ``(N,)`` the x value of each index; ``context``: how many values before the first origin
+    to show. Returns ``ax``."""
+    v = _series("series", series, allow_nan=True)
+    if len(time) != len(v):
+        raise ValueError(f"time must have the length of series ({len(v)}), got {len(time)}")
+    o = _origins(origins, len(v), 0)
+    if not forecasts:
+        raise ValueError("forecasts must name at least one method")
+    def as_mean(fc: Any) -> np.ndarray:
+        return np.asarray(fc.mean if isinstance(fc, IntervalForecast) else fc)
+
+    means = {name: as_mean(fc) for name, fc in forecasts.items()}
+    for name, mean in means.items():
+        if mean.ndim != 2 or mean.shape[0] != len(o):
+            raise ValueError(f"forecasts[{name!r}] must have shape ({len(o)}, H), got "
+                             f"{mean.shape}")
+    horizon = max(mean.shape[1] for mean in means.values())
+    lo, hi = max(0, int(o.min()) - context), min(len(v), int(o.max()) + horizon)
+    ax.plot(time[lo:hi], v[lo:hi], "k.-", lw=1, ms=3, label="observed")
+    for name, fc in forecasts.items():
+        mean = means[name]
+        fmt = (styles or {}).get(name, "-")
+        color = None
+        for i, start in enumerate(o):
+            t = time[start : start + mean.shape[1]]
+            line = ax.plot(t, mean[i, : len(t)], fmt, color=color,
+                           label=name if i == 0 else None)[0]
+            color = line.get_color()
+            if isinstance(fc, IntervalForecast):
+                ax.fill_between(t, fc.lower[i, : len(t)], fc.upper[i, : len(t)], color=color,
+                                alpha=0.15, lw=0,
+                                label=f"{name}, {1 - fc.alpha:.0%} interval" if i == 0 else None)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    return ax
+
+
+__all__ = [
+    "ArimaFit", "ArimaSelection", "Comparison", "IntervalForecast", "LSTMForecaster",
+    "MinMaxScaler", "TrainedForecaster", "WindowForecaster", "arima_forecast", "compare_errors",
+    "direct_windows", "fit_arima", "fit_lstm_forecaster", "lstm_forecast", "naive_forecast",
+    "origins_for", "plot_paths", "rmse_by_horizon", "seasonal_difference",
+    "seasonal_naive_forecast", "select_arima", "train_forecaster", "train_on_windows",
+    "truth_paths", "undo_seasonal_difference",
+]
