@@ -131,3 +131,40 @@ def plan_matrix(lengths: Any, batches: list[np.ndarray], total_length: int | Non
             row[:k] = 1.0
             rows.append(row)
     return np.array(rows)
+
+
+def epoch_plans(lengths: Any, batch_size: int, order: str = "random", n_epochs: int = 1,
+                seed: Any = 0, pool: int = 4) -> list[list[np.ndarray]]:
+    """``n_epochs`` plans of batches for ``lengths`` ``(N,)``, one per epoch, all drawn from
+    one generator seeded with ``seed``, as a training loop draws them: each epoch gets a new
+    plan (:func:`make_batches` with ``batch_size``, ``order``, ``pool``). Returns a list of
+    ``n_epochs`` plans, each a list of int64 index arrays."""
+    n_epochs = checks.positive_int("n_epochs", n_epochs)
+    rng = checks.generator(seed)
+    return [make_batches(lengths, batch_size, order, seed=rng, pool=pool)
+            for _ in range(n_epochs)]
+
+
+def epoch_cpu_seconds(layer: Any, x: Any, lengths: Any, plan: list[np.ndarray]) -> float:
+    """CPU time (``time.process_time``) of one epoch of forward and backward passes of a
+    recurrent ``layer`` (a batch-first ``torch.nn`` module returning ``(output, ...)``) over
+    the batches of ``plan``, each batch of the post-padded ``x`` ``(N, T, I)`` (tensor) cut
+    to its own longest member of ``lengths`` ``(N,)``, without packing. The loss is
+    ``output.sum()``; gradients accumulate in ``layer``. A measurement of this machine, not a
+    fact about the method: compare orders by ratios, measured interleaved."""
+    import time
+
+    import torch
+
+    n = _lengths(lengths)
+    checks.array("x", x, (len(n), None, None), "(N, T, I)", allow_torch=True)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    if n.max() > x.shape[1]:
+        raise ValueError(f"lengths must be at most T = {x.shape[1]}, got {n.max()}")
+    padding_cost(n, plan)          # checks the batches
+    start = time.process_time()
+    for idx in plan:
+        out, _ = layer(x[torch.from_numpy(np.asarray(idx)), :int(n[idx].max())])
+        out.sum().backward()
+    return time.process_time() - start

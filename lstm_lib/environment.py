@@ -48,8 +48,14 @@ class EnvironmentReport:
         return not self.notes
 
     def text(self) -> str:
-        """The report as printable lines: the versions, then the verdict or the notes."""
-        lines = [f"{name:10s} {version}" for name, version in self.versions.items()]
+        """The report as printable lines: the versions, then the verdict or the notes.
+
+        Python is shown as major.minor, the precision of :data:`PINNED` (3.11.7 and 3.11.9
+        print the same report); a note still names the full version when it differs.
+        """
+        shown = {name: ".".join(version.split(".")[:2]) if name == "python" else version
+                 for name, version in self.versions.items()}
+        lines = [f"{name:10s} {version}" for name, version in shown.items()]
         lines.append(f"{'build':10s} " + (f"CUDA {self.cuda}" if self.cuda else "CPU"))
         if self.pinned:
             lines.append("This is the pinned environment: the stored outputs were made with it.")

@@ -11,6 +11,8 @@ gradient they pass back against the lag, as named results.
 - :func:`rate_over` is the end-to-end rate per step of a profile, ``p[k] ** (1/k)``.
 - :func:`rnn_weight_grads_by_lag` splits the gradient of a weight into the contribution of
   every step, by lag: the weight gradient is a sum over lags.
+- :func:`sci` prints a small result as ``"1.4 × 10^-13"``, a form the notebook tests
+  compare (``1.4e-13`` is masked as round-off by the nbval sanitizer).
 
 The loss is always ``L = sum_b <u_b, h_T,b>`` for a fixed direction ``u`` (B, H), as in
 ``lstm_lib.gradients``; profiles are :func:`lstm_lib.gradients.lag_profile` curves, (T,),
@@ -180,9 +182,11 @@ def rnn_weight_grads_by_lag(layer: lnp.RNN, x: np.ndarray, u: np.ndarray
     The loss is ``sum_b <u_b, h_T,b>``; ``x`` (B, T, I), ``u`` (B, H). A weight is shared by
     all steps, so its gradient is the sum of one term per step: with
     ``delta_t = (1 - h_t^2) * dL/dh_t`` (B, H), step ``t`` contributes ``delta_t^T x_t`` to
-    ``dL/dW_ih`` and ``delta_t^T h_{t-1}`` to ``dL/dW_hh``. Returns
-    ``{"weight_ih_l0": (T, H, I), "weight_hh_l0": (T, H, H)}`` indexed by lag (entry ``k``
-    belongs to step ``T - 1 - k``); summed over the first axis they are ``layer.grads``.
+    ``dL/dW_ih`` and ``delta_t^T h_{t-1}`` to ``dL/dW_hh`` (``h_{-1} = 0``, the initial
+    state). Returns ``{"weight_ih_l0": (T, H, I), "weight_hh_l0": (T, H, H)}`` indexed by lag:
+    entry ``k`` belongs to the 0-based step ``T - 1 - k``, so the last step has lag 0 (in the
+    book's 1-based numbering, steps ``1..T``, it is step ``T - k``). Summed over the first
+    axis they are ``layer.grads``.
     """
     if not isinstance(layer, lnp.RNN) or layer.num_layers != 1 or layer.bidirectional:
         raise TypeError("layer must be a one-layer, one-direction lstm_lib.numpy.RNN")
@@ -204,9 +208,10 @@ def plot_lag_profiles(ax: Any, profiles: dict[str, RNNProfiles], *, title: str,
     """Draw :class:`RNNProfiles` against the lag on a log scale, into the Matplotlib ``ax``.
 
     ``profiles``: label -> profiles; the NumPy profile is drawn as a line, the torch one as
-    dots at every fifth lag, in the same colour. ``theory``: label -> (T,) curve, drawn
-    dashed in grey (or dotted in the profile's colour with ``theory_in_colour``). Returns
-    ``ax``; the caller ends the cell with ``plt.show()``.
+    dots at every fifth lag, in the same colour. ``theory``: label -> (T,) curve, drawn as a
+    wide light-grey line behind the data (or dotted in the profile's colour with
+    ``theory_in_colour``). The legend names every curve and has one entry each for the torch
+    dots and the theory. Returns ``ax``; the caller ends the cell with ``plt.show()``.
     """
     if not profiles:
         raise ValueError("profiles must not be empty")
@@ -214,12 +219,17 @@ def plot_lag_profiles(ax: Any, profiles: dict[str, RNNProfiles], *, title: str,
         if not isinstance(prof, RNNProfiles):
             raise TypeError(f"profiles[{label!r}] must be RNNProfiles, got {type(prof).__name__}")
         lags = np.arange(prof.numpy.size)
-        ax.semilogy(lags, prof.numpy, color=f"C{j}", label=label)
-        ax.semilogy(lags[::5], prof.torch[::5], "o", color=f"C{j}", markersize=4)
+        ax.semilogy(lags, prof.numpy, color=f"C{j}", label=label, zorder=3)
+        ax.semilogy(lags[::5], prof.torch[::5], "o", color=f"C{j}", markersize=4, zorder=4)
         if theory is not None:
-            style = dict(color=f"C{j}", linestyle=":") if theory_in_colour else \
-                dict(color="0.4", linestyle="--")
-            ax.semilogy(lags, theory[label], linewidth=1, **style)
+            style = dict(color=f"C{j}", linestyle=":", linewidth=1) if theory_in_colour else \
+                dict(color="0.8", linestyle="-", linewidth=4)
+            ax.semilogy(lags, theory[label], zorder=2, **style)
+    ax.semilogy([], [], "o", color="0.3", markersize=4, label="torch autograd (dots)")
+    if theory is not None:
+        ax.semilogy([], [], label=r"theory $\rho^k$" + (" (dotted)" if theory_in_colour else ""),
+                    **(dict(color="0.3", linestyle=":", linewidth=1) if theory_in_colour
+                       else dict(color="0.8", linewidth=4)))
     ax.set_xlabel("lag T - t (steps back)")
     ax.set_ylabel("||dL/dh_t|| / ||dL/dh_T||")
     ax.set_title(title)
@@ -228,6 +238,24 @@ def plot_lag_profiles(ax: Any, profiles: dict[str, RNNProfiles], *, title: str,
     return ax
 
 
+def sci(value: float, digits: int = 1) -> str:
+    """``value`` (a finite float) as ``"1.4 × 10^-13"``, rounded to ``digits`` decimals.
+
+    Small results whose value matters are printed this way in the book: the nbval sanitizer
+    masks ``1.4e-13`` as round-off, but compares this form. ``digits`` >= 0.
+    """
+    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)):
+        raise TypeError(f"digits must be an int, got {type(digits).__name__}")
+    if digits < 0:
+        raise ValueError(f"digits must be >= 0, got {digits}")
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"value must be a real number, got {type(value).__name__}")
+    if not np.isfinite(value):
+        raise ValueError(f"value must be finite, got {value}")
+    mantissa, exponent = f"{float(value):.{digits}e}".split("e")
+    return f"{mantissa} × 10^{int(exponent)}"
+
+
 __all__ = ["RNNProfiles", "LSTMProfiles", "orthogonal_rnn", "rnn_lag_profiles",
            "lstm_with_forget_bias", "lstm_lag_profiles", "rate_over", "rnn_weight_grads_by_lag",
-           "plot_lag_profiles"]
+           "plot_lag_profiles", "sci"]

@@ -5,7 +5,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_lib.batching import ORDERS, make_batches, padding_cost, plan_matrix
+from lstm_lib.batching import (
+    ORDERS,
+    epoch_cpu_seconds,
+    epoch_plans,
+    make_batches,
+    padding_cost,
+    plan_matrix,
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -78,3 +85,43 @@ def test_bad_inputs():
         padding_cost([1, 2], [])
     with pytest.raises(ValueError, match="at least"):
         plan_matrix([1, 4], [np.array([0, 1])], total_length=3)
+
+
+def test_epoch_plans_one_generator_new_plan_each_epoch():
+    lengths = np.arange(1, 41)
+    plans = epoch_plans(lengths, 8, "bucketed", n_epochs=3, seed=5)
+    rng = np.random.default_rng(5)
+    by_hand = [make_batches(lengths, 8, "bucketed", seed=rng) for _ in range(3)]
+    assert len(plans) == 3
+    for p, q in zip(plans, by_hand, strict=True):
+        assert all(np.array_equal(a, b) for a, b in zip(p, q, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(plans[0], plans[1], strict=True))
+    with pytest.raises(ValueError, match="positive"):
+        epoch_plans(lengths, 8, n_epochs=0)
+
+
+def test_epoch_cpu_seconds_runs_each_batch_cut_to_its_longest():
+    import torch
+
+    lengths = np.array([2, 5, 3, 1])
+    x = torch.zeros(4, 6, 3)
+    seen = []
+
+    class Probe(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(()))
+
+        def forward(self, xb):
+            seen.append(tuple(xb.shape))
+            return xb * self.w, None
+
+    plan = [np.array([0, 2]), np.array([1, 3])]
+    t = epoch_cpu_seconds(Probe(), x, lengths, plan)
+    assert t >= 0 and seen == [(2, 3, 3), (2, 5, 3)]
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        epoch_cpu_seconds(Probe(), np.zeros((4, 6, 3)), lengths, plan)
+    with pytest.raises(ValueError, match="at most T"):
+        epoch_cpu_seconds(Probe(), torch.zeros(4, 4, 3), lengths, plan)
+    with pytest.raises(ValueError, match="outside"):
+        epoch_cpu_seconds(Probe(), x, lengths, [np.array([0, 4])])

@@ -64,6 +64,16 @@ def test_local_build_label_is_not_a_difference() -> None:
     assert report.pinned and report.notes == []
 
 
+def test_python_patch_release_does_not_change_the_report() -> None:
+    texts = [environment.check(versions={"python": py, "numpy": "2.4.6",
+                                         "torch": "2.13.0+cpu", "lstm_lib": "0.1.0"},
+                               cuda=None, modules={}).text() for py in ("3.11.7", "3.11.9")]
+    assert texts[0] == texts[1]
+    assert texts[0].splitlines()[0] == "python     3.11"
+    other = environment.check(versions={"python": "3.12.4"}, cuda=None, modules={}).text()
+    assert "python     3.12\n" in other and "Python 3.12.4 is not the pinned 3.11" in other
+
+
 def test_bad_arguments() -> None:
     with pytest.raises(TypeError):
         environment.check(versions={"torch": 2.13})

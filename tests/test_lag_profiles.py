@@ -125,7 +125,12 @@ def test_plot_lag_profiles_draws_every_curve(data) -> None:
     fig, ax = plt.subplots()
     theory = {k: gradients.linear_theory(r, np.arange(T)) for k, r in (("a", 0.5), ("b", 1.2))}
     lp.plot_lag_profiles(ax, profiles, title="t", theory=theory)
-    assert len(ax.lines) == 6 and ax.get_yscale() == "log"
+    assert len(ax.lines) == 8 and ax.get_yscale() == "log"    # 6 curves, 2 legend entries
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["a", "b", "torch autograd (dots)", r"theory $\rho^k$"]
+    drawn = [line for line in ax.lines if line.get_xdata().size]
+    theory_lines = [line for line in drawn if line.get_color() == "0.8"]
+    assert len(theory_lines) == 2 and all(line.get_zorder() < 3 for line in theory_lines)
     plt.close(fig)
     with pytest.raises(ValueError):
         lp.plot_lag_profiles(ax, {}, title="t")
@@ -147,3 +152,18 @@ def test_inputs_are_checked(data) -> None:
         lp.rnn_lag_profiles(0.5, np.full_like(x, np.nan), u)
     with pytest.raises(TypeError):
         lp.rnn_lag_profiles(0.5, x.astype(int), u)
+
+
+def test_sci_prints_a_compared_power_of_ten() -> None:
+    assert lp.sci(1.4e-13) == "1.4 × 10^-13"
+    assert lp.sci(8.882e-16, 3) == "8.882 × 10^-16"
+    assert lp.sci(0.99999999999999) == "1.0 × 10^0"      # rounding carries into the exponent
+    assert lp.sci(6.376e8, 2) == "6.38 × 10^8"
+    with pytest.raises(ValueError):
+        lp.sci(float("nan"))
+    with pytest.raises(ValueError):
+        lp.sci(1.0, -1)
+    with pytest.raises(TypeError):
+        lp.sci("1e-13")
+    with pytest.raises(TypeError):
+        lp.sci(1.0, 1.5)
