@@ -11,6 +11,9 @@ This script fails, naming notebook and cell, when:
 - a stored output is an error (unless the cell is tagged `raises-exception`, as nbval
   expects), or text on stderr (warnings and progress bars vary from run to run);
 - the first cell is not Markdown starting with a `# Title` (Jupyter Book warns without it);
+- a code cell stores a figure (an `image/png` output) but has no alt text, a non-empty
+  `mystnb: image: alt` in its metadata (myst-nb writes it into the HTML's `<img alt>`;
+  without it the alt is the image's hash path, which says nothing to a screen reader);
 - the notebook lies in book/ but is not listed in _toc.yml (the book build would fail).
 """
 
@@ -33,6 +36,14 @@ def toc_files(toc: Path) -> set[str]:
             if line.startswith(key):
                 files.add(line[len(key):].strip().strip("\"'").removesuffix(".ipynb"))
     return files
+
+
+def alt_text(cell: dict) -> str:
+    """The alt text a code cell gives its figures (``mystnb.image.alt``), stripped; "" if none."""
+    mystnb = cell.get("metadata", {}).get("mystnb", {})
+    image = mystnb.get("image", {}) if isinstance(mystnb, dict) else {}
+    alt = image.get("alt", "") if isinstance(image, dict) else ""
+    return alt.strip() if isinstance(alt, str) else ""
 
 
 def problems(path: Path, listed: set[str] | None = None) -> list[str]:
@@ -58,6 +69,10 @@ def problems(path: Path, listed: set[str] | None = None) -> list[str]:
             found.append(f"{where} has execution count {cell.execution_count}, expected "
                          f"{expected}: run the whole notebook once (make execute)")
         expected = (cell.execution_count or expected) + 1
+        if any("image/png" in out.get("data", {}) for out in cell.get("outputs", [])):
+            if not alt_text(cell):
+                found.append(f"{where} stores a figure without alt text: add cell metadata "
+                             '{"mystnb": {"image": {"alt": "what the figure shows"}}}')
         for out in cell.get("outputs", []):
             if out.output_type == "error" and "raises-exception" not in tags:
                 found.append(f"{where} has an error output: {out.ename}: {out.evalue}")
@@ -89,7 +104,8 @@ def main(paths: list[str]) -> int:
         print(f"{failed} problem(s); fix the notebook, or re-run it: make execute NB=...",
               file=sys.stderr)
         return 1
-    print(f"{len(paths)} notebook(s): every code cell run in order, no errors, no stderr")
+    print(f"{len(paths)} notebook(s): every code cell run in order, no errors, no stderr, "
+          "alt text on every figure")
     return 0
 
 

@@ -1,10 +1,17 @@
 """Load every page of the built book in headless Chromium and check what a reader sees.
 
 Usage: python .ci/site_test.py _build/html
+       python .ci/site_test.py --find-browser   (prints the browser it would use; exit 1 if none)
+
+The browser is the first real one found: $BOOK_BROWSER if set, else Debian's chromium, else
+Google Chrome (GitHub's ubuntu runners have Chrome; their `chromium` is a snap stub that does
+not run there). It says which one it used.
 
 Serves the site on 127.0.0.1 and blocks every other request (the book must work offline).
 Per page it checks: the browser title carries the page's heading; no raw TeX (\\[, $$,
-\\begin) is visible outside code (math was typeset); every image loaded (naturalWidth > 0);
+\\begin) is visible outside code (math was typeset); every image loaded (naturalWidth > 0)
+and has alt text that says something (not missing, empty, or a file name such as
+`../_images/<hash>.png`, which is what myst-nb writes when a cell has no `mystnb.image.alt`);
 no console error, page error, failed request or request leaving the machine; the sidebar
 links every page of the book. Then the search page must find "forget gate". A screenshot of
 each page goes to _build/screenshots/. Exits 1 on any failure, listing them all.
@@ -14,6 +21,10 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
+import re
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -22,7 +33,8 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
+BROWSERS = ["/usr/bin/chromium", "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable",
+            "/opt/google/chrome/chrome", "chrome"]
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SKIP = {"genindex.html", "search.html", "py-modindex.html"}
@@ -40,7 +52,7 @@ IMAGES_JS = """async () => {
   imgs.forEach(i => { i.loading = 'eager'; });
   await Promise.all(imgs.map(i => i.complete ? null :
       new Promise(r => { i.onload = i.onerror = r; })));
-  return imgs.map(i => [i.getAttribute('src'), i.naturalWidth]);
+  return imgs.map(i => [i.getAttribute('src'), i.naturalWidth, i.getAttribute('alt')]);
 }"""
 
 MATHJAX_JS = """async () => {
@@ -48,6 +60,30 @@ MATHJAX_JS = """async () => {
   if (MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
   return 'ok';
 }"""
+
+
+IMAGE_FILE = re.compile(r"\.(png|jpe?g|gif|svg|webp)$", re.IGNORECASE)
+HASH_LIKE = re.compile(r"^[0-9a-f]{16,}$", re.IGNORECASE)
+
+
+def alt_problem(src: str | None, alt: str | None) -> str | None:
+    """What is wrong with an <img>'s alt text, or None if it says something.
+
+    ``alt`` is ``getAttribute('alt')``: None when the attribute is missing. A file name or
+    path (``../_images/3f2a....png``), a bare hex hash, or the image's own ``src`` is not a
+    description: myst-nb writes exactly that when a cell has no ``mystnb.image.alt``.
+    """
+    if alt is None:
+        return f"image without alt attribute: {src}"
+    text = alt.strip()
+    if not text:
+        return f"image with empty alt text: {src}"
+    last = text.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = IMAGE_FILE.sub("", last)
+    if (text == (src or "").strip() or IMAGE_FILE.search(text) or "/_images/" in text
+            or HASH_LIKE.match(stem)):
+        return f"image alt text is a file name, not a description: alt={alt!r} ({src})"
+    return None
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -94,9 +130,11 @@ def check_page(page, base: str, rel: str, all_pages: list[str], shots: Path) -> 
     for raw in ("\\[", "\\(", "$$", "\\begin{", "\\frac"):
         if raw in text:
             problems.append(f"raw TeX {raw!r} visible (math not typeset; MathJax: {status})")
-    for src, width in page.evaluate(IMAGES_JS):
+    for src, width, alt in page.evaluate(IMAGES_JS):
         if not width:
             problems.append(f"image not loaded: {src}")
+        if (why := alt_problem(src, alt)) is not None:
+            problems.append(why)
     hrefs = page.eval_on_selector_all("nav.bd-docs-nav a", "els => els.map(e => e.href)")
     linked = {urlsplit(h).path.lstrip("/") for h in hrefs if h.startswith(base)}
     for other in all_pages:
@@ -109,15 +147,42 @@ def check_page(page, base: str, rel: str, all_pages: list[str], shots: Path) -> 
     return problems
 
 
+def browser_version(path: str) -> str | None:
+    """The browser's own `--version` line, or None if it does not run (a snap stub, say)."""
+    try:
+        done = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    line = done.stdout.strip()
+    return line if done.returncode == 0 and line and "snap" not in line.lower() else None
+
+
+def find_browser() -> tuple[str, str] | None:
+    """(path, version) of the first Chromium-family browser here that really runs."""
+    candidates = [os.environ["BOOK_BROWSER"]] if os.environ.get("BOOK_BROWSER") else BROWSERS
+    for name in candidates:
+        path = shutil.which(name)
+        version = browser_version(path) if path else None
+        if path and version:
+            return path, version
+    return None
+
+
 def main(argv: list[str]) -> int:
+    found = find_browser()
+    if argv[:1] == ["--find-browser"]:
+        print(f"{found[1]} ({found[0]})" if found else "no browser found")
+        return 0 if found else 1
     root = Path(argv[0] if argv else "_build/html").resolve()
     if not (root / "index.html").exists():
         print(f"{root}/index.html not found: build the book first (make book)", file=sys.stderr)
         return 2
-    if not Path(CHROMIUM).exists():
-        print(f"{CHROMIUM} not found: apt-get install chromium (make test-site does)",
-              file=sys.stderr)
+    if found is None:
+        print(f"no browser found among {BROWSERS}: apt-get install chromium "
+              "(make site-checks does)", file=sys.stderr)
         return 2
+    executable, version = found
+    print(f"browser: {version} ({executable})")
     shots = root.parent / "screenshots"
     shots.mkdir(exist_ok=True)
     server, base = serve(root)
@@ -125,7 +190,7 @@ def main(argv: list[str]) -> int:
     failures: dict[str, list[str]] = {}
     start = time.perf_counter()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=executable, args=ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         outside: list[str] = []
 

@@ -122,4 +122,37 @@ class Bidirectional:
         return f"Bidirectional({self.forward_layer!r}, {self.backward_layer!r})"
 
 
-__all__ = ["Bidirectional"]
+def prefix_outputs(layer: Any, x: Any) -> Any:
+    """For every step ``t``, the output a one-layer bidirectional LSTM gives at the *last*
+    step of the prefix ``x[:, :t+1]``: what the layer can say about ``x_{t+1}`` before it
+    exists (generation, forecasting). Computed in O(T) cell steps, not O(T^2).
+
+    ``layer``: a one-layer ``torch.nn.LSTM(..., batch_first=True, bidirectional=True)`` or
+    ``lstm_lib.torch.LSTM(..., bidirectional=True)``; ``x`` a tensor (B, T, I). Returns a
+    tensor (B, T, 2H). Why it is cheap: the forward reader is causal, so its state at ``t``
+    is the same for the prefix as for the whole sequence (one pass, cached); on the prefix
+    the backward reader's output at ``t`` is its *first* step, on ``x_t`` alone from a zero
+    state. (For two or more layers this fails: the upper layer reads the lower layer's
+    backward outputs at every earlier step, and they all change when a symbol arrives.)
+    """
+    import torch
+
+    if not isinstance(layer, torch.nn.Module) or not getattr(layer, "bidirectional", False):
+        raise TypeError(f"layer must be a bidirectional LSTM module, got {type(layer).__name__}")
+    if getattr(layer, "num_layers", 1) != 1:
+        raise ValueError(f"prefix_outputs needs one layer (the backward outputs of a lower "
+                         f"layer change with every new symbol), got num_layers="
+                         f"{layer.num_layers}")
+    if getattr(layer, "batch_first", True) is not True:
+        raise ValueError("layer must be batch_first=True")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch tensor (B, T, I), got {type(x).__name__}")
+    checks.array("x", x, (None, None, layer.input_size), "(B, T, I)", allow_torch=True)
+    B, T, n_in = x.shape
+    whole, _ = layer(x)                                   # forward half: causal, cached
+    alone, _ = layer(x.reshape(B * T, 1, n_in))           # every symbol alone, from zeros
+    H = whole.shape[-1] // 2
+    return torch.cat([whole[..., :H], alone.reshape(B, T, 2 * H)[..., H:]], dim=-1)
+
+
+__all__ = ["Bidirectional", "prefix_outputs"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,9 @@ __all__ = [
     "copy_keras_to_linear",
     "copy_model_to_keras",
     "keras_shapes",
+    "shape_table",
+    "Agreement",
+    "copy_and_compare",
 ]
 
 
@@ -220,7 +224,7 @@ def _like(value: np.ndarray, old: Any) -> Any:
     if hasattr(old, "detach"):
         import torch
 
-        return torch.as_tensor(value, dtype=old.dtype, device=old.device)
+        return torch.as_tensor(checks.positive_strides(value), dtype=old.dtype, device=old.device)
     return np.asarray(value, dtype=np.asarray(old).dtype)
 
 
@@ -345,3 +349,63 @@ def keras_shapes(keras_model: Any) -> list[tuple[str, tuple[Any, ...] | list[tup
         rows.append((name, [tuple(o.shape) for o in out] if isinstance(out, (list, tuple))
                      else tuple(out.shape)))
     return rows
+
+
+def shape_table(model: Any, keras_model: Any, x: Any) -> str:
+    """Each layer's output shape, a torch ``nn.Sequential`` of ``lstm_lib.torch.keras`` layers
+    next to the Keras model built from the same layers, as a printable table.
+
+    ``x``: an input ``(B, ...)`` for the torch model (array or tensor). The shapes come from
+    ``lstm_lib.torch.keras.trace_shapes`` and ``keras_shapes``; Keras writes ``None`` for the
+    batch axis. Raises ``ValueError`` if the layer counts or any shape apart from the batch
+    axis differ.
+    """
+    from lstm_lib.torch.keras import trace_shapes
+
+    ours, theirs = trace_shapes(model, x), keras_shapes(keras_model)
+    if len(ours) != len(theirs):
+        raise ValueError(f"the torch model has {len(ours)} rows {[n for n, _ in ours]}, the "
+                         f"keras model {len(theirs)} {[n for n, _ in theirs]}")
+    lines = [f"{'lstm_lib.torch.keras':28s} {'shape':16s} {'Keras':24s} shape"]
+    for (name, shape), (k_name, k_shape) in zip(ours, theirs, strict=True):
+        if _without_batch(shape) != _without_batch(k_shape):
+            raise ValueError(f"{name} gives {shape}, keras's {k_name} {k_shape}")
+        lines.append(f"{name:28s} {str(shape):16s} {k_name:24s} {k_shape}")
+    return "\n".join(lines)
+
+
+def _without_batch(shape: Any) -> Any:
+    if isinstance(shape, list):
+        return [tuple(s)[1:] for s in shape]
+    return tuple(shape)[1:]
+
+
+@dataclass
+class Agreement:
+    """What ``copy_and_compare`` found: the layer pairs whose weights were copied (torch
+    class name, keras class name) and the largest absolute difference of the outputs."""
+
+    pairs: list[tuple[str, str]]
+    max_diff: float
+
+    def __str__(self) -> str:
+        copied = ", ".join(f"{a} -> {b}" for a, b in self.pairs)
+        return f"weights copied: {copied}\nmax |keras - lstm_lib| = {self.max_diff:.1e}"
+
+
+def copy_and_compare(model: Any, keras_model: Any, x: Any) -> Agreement:
+    """Copy ``model``'s weights into ``keras_model`` (``copy_model_to_keras``), run both on
+    ``x`` (array ``(B, ...)``; the torch model gets it as a tensor, without gradients) and
+    return the ``Agreement``: the pairs copied and ``max |keras(x) - model(x)|``."""
+    import torch
+
+    pairs = copy_model_to_keras(model, keras_model)
+    with torch.no_grad():
+        ours = model(torch.as_tensor(checks.positive_strides(np.asarray(x))))
+        theirs = keras_model(x)
+        theirs = (theirs.detach().cpu() if hasattr(theirs, "detach")
+                  else torch.as_tensor(np.asarray(theirs)))
+    if tuple(ours.shape) != tuple(theirs.shape):
+        raise ValueError(f"the torch model gives {tuple(ours.shape)}, keras "
+                         f"{tuple(theirs.shape)}")
+    return Agreement(pairs, float((theirs - ours).abs().max()))

@@ -70,6 +70,9 @@ def train_on_stream(
     carry: bool = True,
     lr: float = 1e-2,
     clip: float | None = None,
+    eval_fn: Callable[[torch.nn.Module], dict[str, float]] | None = None,
+    eval_every: int = 0,
+    optimizer: torch.optim.Optimizer | None = None,
 ) -> History:
     """Truncated BPTT with ``lstm_lib.train.fit``: one Adam step per chunk of a stream.
 
@@ -78,7 +81,9 @@ def train_on_stream(
     ``lstm_lib.data.streams.stateful_batches``). The state is zeros at the start of every
     epoch (new streams: a reset) and, with ``carry=True``, carried from chunk to chunk
     within it, detached at every border; with ``carry=False`` every chunk starts from zeros.
-    ``loss_fn(prediction, y)`` returns a scalar. Returns ``fit``'s History (``steps`` losses).
+    ``loss_fn(prediction, y)`` returns a scalar. ``eval_fn``, ``eval_every`` and ``optimizer``
+    go to ``fit`` (metrics every ``eval_every`` steps; Adam if no optimizer is given).
+    Returns ``fit``'s History (``steps`` losses).
     """
     steps = positive_int("steps", steps)
     schedule: list[tuple[Any, Any, bool]] = []  # (x, y, first chunk of an epoch)
@@ -100,7 +105,8 @@ def train_on_stream(
         carried[0] = detach_state(new)
         return loss_fn(pred, y)
 
-    return fit(model, step_loss, get_batch, steps, lr=lr, clip=clip)
+    return fit(model, step_loss, get_batch, steps, lr=lr, clip=clip, eval_fn=eval_fn,
+               eval_every=eval_every, optimizer=optimizer)
 
 
 def _epochs(schedule: list[tuple[Any, Any, bool]]) -> int:

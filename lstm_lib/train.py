@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 
 from lstm_lib import checks
@@ -71,6 +72,27 @@ def global_grad_norm(parameters: Any) -> float:
         if p.grad is not None:
             total += float((p.grad.detach().double() ** 2).sum())
     return math.sqrt(total)
+
+
+def batch_stream(make_batch: Callable[[np.random.Generator], Any],
+                 seed: int | np.random.Generator) -> Callable[[int], Any]:
+    """A ``get_batch`` for ``fit`` that draws a fresh batch at every step.
+
+    ``make_batch(rng)`` returns one batch drawn from the NumPy Generator ``rng``; the stream
+    owns one Generator, ``np.random.default_rng(seed)`` (or ``seed`` itself if it is one),
+    so two models trained on ``batch_stream(make_batch, seed)`` with the same seed see the
+    same batches in the same order. The returned ``get_batch(step)`` ignores ``step``: call
+    it once per step, in order, as ``fit`` does.
+    """
+    if not callable(make_batch):
+        raise TypeError(f"make_batch must be callable (rng -> batch), got "
+                        f"{type(make_batch).__name__}")
+    rng = checks.generator(seed, "seed")
+
+    def get_batch(step: int) -> Any:
+        return make_batch(rng)
+
+    return get_batch
 
 
 def fit(

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+import lstm_lib.torch
 from lstm_lib.bidirectional import Bidirectional
 from lstm_lib.compare import compare
 from lstm_lib.numpy import LSTM
@@ -145,3 +146,38 @@ def test_diagram_draws_every_step():
         bilstm(steps=1)
     with pytest.raises(TypeError):
         bilstm(steps=2.5)
+
+
+def test_prefix_outputs_equal_one_pass_per_prefix():
+    import torch
+
+    from lstm_lib.bidirectional import prefix_outputs
+
+    torch.manual_seed(0)
+    x = torch.from_numpy(np.random.default_rng(3).standard_normal((2, 6, 3)))
+    for layer in (torch.nn.LSTM(3, 4, batch_first=True, bidirectional=True).double(),
+                  lstm_lib.torch.LSTM(3, 4, bidirectional=True)):
+        with torch.no_grad():
+            fast = prefix_outputs(layer, x)
+            slow = torch.stack([layer(x[:, : t + 1])[0][:, -1] for t in range(6)], dim=1)
+            whole = layer(x)[0]
+        assert fast.shape == (2, 6, 8)
+        assert (fast - slow).abs().max() < 1e-12
+        assert (fast[..., :4] - whole[..., :4]).abs().max() == 0      # forward half: cached
+        assert (fast[:, :-1, 4:] - whole[:, :-1, 4:]).abs().max() > 1e-3  # backward: not
+
+
+def test_prefix_outputs_refuses_what_it_cannot_do():
+    import torch
+
+    from lstm_lib.bidirectional import prefix_outputs
+
+    x = torch.zeros(2, 5, 3)
+    with pytest.raises(TypeError):
+        prefix_outputs(torch.nn.LSTM(3, 4, batch_first=True), x)          # one direction
+    with pytest.raises(ValueError, match="num_layers=2"):
+        prefix_outputs(torch.nn.LSTM(3, 4, 2, batch_first=True, bidirectional=True), x)
+    with pytest.raises(ValueError, match="batch_first"):
+        prefix_outputs(torch.nn.LSTM(3, 4, bidirectional=True), x)
+    with pytest.raises(TypeError):
+        prefix_outputs(torch.nn.LSTM(3, 4, batch_first=True, bidirectional=True), x.numpy())

@@ -86,10 +86,43 @@ def test_toc_files_reads_root_and_files(tmp_path):
     assert check.toc_files(toc) == {"book/intro", "book/00_setup_check", "book/01_x"}
 
 
-def test_setup_notebook_is_clean_and_must_be_listed():
-    nb = ROOT / "book" / "00_setup_check.ipynb"
+def figure_cell(metadata: dict | None = None) -> nbformat.NotebookNode:
+    png = new_output("display_data", data={"image/png": "iVBORw0KGgo=",
+                                           "text/plain": "<Figure size 640x480 with 1 Axes>"})
+    return new_code_cell("plt.show()", execution_count=3, outputs=[png],
+                         metadata=metadata or {})
+
+
+@pytest.mark.parametrize("metadata", [
+    {},                                                   # no alt at all
+    {"mystnb": {"image": {"width": "80%"}}},              # image options, but no alt
+    {"mystnb": {"image": {"alt": ""}}},                   # empty
+    {"mystnb": {"image": {"alt": "   "}}},                # blank
+    {"mystnb": {"image": {"alt": 3}}},                    # not text
+    {"mystnb": {"image": "alt"}},                         # malformed
+    {"image": {"alt": "a curve"}},                        # not under mystnb: myst-nb ignores it
+])
+def test_figure_without_alt_text_fails(tmp_path, metadata):
+    nb = good_notebook()
+    nb.cells.append(figure_cell(metadata))
+    found = check.problems(write(tmp_path, nb))
+    assert len(found) == 1 and "cell 4 ('plt.show()')" in found[0] and "alt text" in found[0]
+    assert check.main([str(tmp_path / "nb.ipynb")]) == 1
+
+
+def test_figure_with_alt_text_passes(tmp_path):
+    nb = good_notebook()
+    nb.cells.append(figure_cell({"mystnb": {"image": {"alt": "Loss against step: it falls."}}}))
+    assert check.problems(write(tmp_path, nb)) == []
+    nb.cells[-1].outputs[0].data.pop("image/png")        # text only: no alt text needed
+    nb.cells[-1].metadata = {}
+    assert check.problems(write(tmp_path, nb)) == []
+
+
+def test_book_notebook_is_clean_and_must_be_listed():
+    nb = ROOT / "book" / "03_bidirectional.ipynb"          # has figures, all with alt text
     assert check.problems(nb, check.toc_files(ROOT / "_toc.yml")) == []
-    assert check.problems(nb, set()) == ["book/00_setup_check.ipynb is not listed in _toc.yml"]
+    assert check.problems(nb, set()) == ["book/03_bidirectional.ipynb is not listed in _toc.yml"]
 
 
 def test_no_paths_is_a_usage_error():

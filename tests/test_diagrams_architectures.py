@@ -19,13 +19,14 @@ def counts(ax):
     return len(boxes), len(arrows)
 
 
-# (boxes, arrows) for 3 steps: inputs, cells, outputs; input/output arrows, state arrows
+# (boxes, arrows) for 3 steps: inputs, cells, Dense read-outs, outputs; input arrows, two
+# arrows per read-out (h_t -> Dense -> y_t), state arrows
 EXPECTED = {
-    "one-to-one": (3, 2),
-    "one-to-many": (1 + 3 + 3, 3 + 3 + 2),       # one x fed to all 3 steps (RepeatVector)
-    "many-to-one": (3 + 3 + 1, 3 + 1 + 2),
-    "many-to-many": (9, 3 + 3 + 2),
-    "encoder-decoder": (6 + 9, 3 + 3 + 3 + 2 + 2 + 1),  # + the (h, c) hand-over
+    "one-to-one": (3, 2),                             # the Dense box is the model itself
+    "one-to-many": (1 + 3 + 3 + 3, 3 + 2 * 3 + 2),   # one x fed to all 3 steps (RepeatVector)
+    "many-to-one": (3 + 3 + 1 + 1, 3 + 2 * 1 + 2),
+    "many-to-many": (3 + 3 + 3 + 3, 3 + 2 * 3 + 2),
+    "encoder-decoder": (6 + 6 + 3 + 3, 3 + 3 + 2 * 3 + 2 + 2 + 1),  # + the (h, c) hand-over
 }
 
 
@@ -50,6 +51,15 @@ def test_outputs_per_shape():
     assert outputs("one-to-many") == 4
     assert outputs("many-to-many") == 4
     assert outputs("encoder-decoder") == 4
+
+
+def test_every_recurrent_output_comes_through_a_dense_readout():
+    for kind in arch.KINDS:
+        fig, ax = arch.architecture(kind, steps=3)
+        texts = [t.get_text() for t in ax.texts]
+        n_out = sum(t.startswith("$y") for t in texts)
+        assert texts.count("Dense") == n_out, kind    # one-to-one: the model is the Dense
+        plt.close(fig)
 
 
 def test_encoder_decoder_hands_over_h_and_c():

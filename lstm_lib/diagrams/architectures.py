@@ -5,8 +5,11 @@
 
 Time runs left to right, data flows bottom to top: inputs (blue), the recurrent layer
 unrolled over the steps (orange; the same weights at every step, its state passed right),
-outputs (pink). The one-to-many shape is drawn as the notes build it in Keras, with
-``RepeatVector``: the one input vector is fed to every step, not only to the first.
+a ``Dense`` read-out (green) that maps each kept state $h_t$ to the output, outputs (pink).
+The read-out is drawn on purpose: an LSTM's own states lie in $(-1, 1)$, so a model's
+outputs come from a layer on top of them, not from the LSTM itself. The one-to-many shape
+is drawn as the notes build it in Keras, with ``RepeatVector``: the one input vector is fed
+to every step, not only to the first.
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ KINDS = ("one-to-one", "one-to-many", "many-to-one", "many-to-many", "encoder-de
 
 RECIPES = {
     "one-to-one": "Dense(k)",
-    "one-to-many": "RepeatVector(T)\nLSTM(H, return_sequences=True)",
-    "many-to-one": "LSTM(H)\n(return_sequences=False)",
+    "one-to-many": "RepeatVector(T)\nLSTM(H, return_sequences=True)\n"
+                   "TimeDistributed(Dense(k))",
+    "many-to-one": "LSTM(H)  (return_sequences=False)\nDense(k)",
     "many-to-many": "LSTM(H, return_sequences=True)\nTimeDistributed(Dense(k))",
     "encoder-decoder": "encoder LSTM(H, return_state=True)\n"
-                       "decoder LSTM(H, return_sequences=True)(..., initial_state=[h, c])",
+                       "decoder LSTM(H, return_sequences=True)(..., initial_state=[h, c])\n"
+                       "TimeDistributed(Dense(k))",
 }
 
 TITLES = {"many-to-many": "many-to-many (aligned)"}
@@ -33,8 +38,9 @@ TITLES = {"many-to-many": "many-to-many (aligned)"}
 GAP = 1.7          # distance between two time steps
 CELL_W, CELL_H = 1.1, 0.9
 IO_W, IO_H = 1.0, 0.55
-Y_IN, Y_CELL, Y_OUT = 0.5, 2.0, 3.5
-PANEL_H = 5.6      # height of one panel, titles included
+Y_IN, Y_CELL, Y_DENSE, Y_OUT = 0.5, 2.0, 3.3, 4.45
+DENSE_W, DENSE_H = 1.0, 0.5
+PANEL_H = 6.9      # height of one panel, titles included
 REPEAT = "#4a7bb7"  # the arrows of RepeatVector
 HANDOVER = "#b04a2f"  # the encoder's final state handed to the decoder
 HANDOVER_GAP = 0.6
@@ -64,9 +70,15 @@ def _input(ax: Axes, x: float, y0: float, text: str, color: str = "input") -> No
     arrow(ax, (x, y0 + Y_IN + IO_H / 2), (x, y0 + Y_CELL - CELL_H / 2))
 
 
-def _output(ax: Axes, x: float, y0: float, text: str) -> None:
+def _output(ax: Axes, x: float, y0: float, text: str, readout: bool = True) -> None:
+    """The output box above a step; with ``readout``, through a ``Dense`` box (h_t -> y_t)."""
     box(ax, x, y0 + Y_OUT, IO_W, IO_H, text, color="output", fontsize=9)
-    arrow(ax, (x, y0 + Y_CELL + CELL_H / 2), (x, y0 + Y_OUT - IO_H / 2))
+    if not readout:
+        arrow(ax, (x, y0 + Y_CELL + CELL_H / 2), (x, y0 + Y_OUT - IO_H / 2))
+        return
+    box(ax, x, y0 + Y_DENSE, DENSE_W, DENSE_H, "Dense", color="dense", fontsize=8)
+    arrow(ax, (x, y0 + Y_CELL + CELL_H / 2), (x, y0 + Y_DENSE - DENSE_H / 2))
+    arrow(ax, (x, y0 + Y_DENSE + DENSE_H / 2), (x, y0 + Y_OUT - IO_H / 2))
 
 
 def _chain(ax: Axes, xs: list[float], y0: float) -> None:
@@ -88,7 +100,7 @@ def draw_shape(ax: Axes, kind: str, x0: float = 0.0, y0: float = 0.0, steps: int
     if kind == "one-to-one":
         box(ax, xs[0], y0 + Y_CELL, CELL_W, CELL_H, "Dense", color="dense", fontsize=9)
         _input(ax, xs[0], y0, "$x$")
-        _output(ax, xs[0], y0, "$y$")
+        _output(ax, xs[0], y0, "$y$", readout=False)   # the Dense box is the model
     elif kind == "one-to-many":
         mid = (xs[0] + xs[-1]) / 2
         y_vec = y0 + Y_IN - 0.35
