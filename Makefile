@@ -12,10 +12,13 @@ LOCK := requirements.lock
 LOCK_VENV := .venv-lock
 PIP_TOOLS := pip-tools==7.6.2
 
-# The notebooks run torch and NumPy in one process: OpenMP threads that spin make one
-# slow down the other, so let idle threads sleep. Progress bars are for people, not for
-# stored outputs, so they are off whenever make runs the notebooks.
-export OMP_WAIT_POLICY := PASSIVE
+# The notebooks run torch and NumPy in one process: the idle threads of each pool busy-wait
+# and take the cores the other needs. Short waits (about 1 ms; read once, when each library
+# loads, so they must be in the environment from the start) end the fight; see
+# lstm_lib/threads.py (OMP_WAIT_POLICY=PASSIVE made torch's small ops ~10x slower). Progress
+# bars are for people, not for stored outputs, so they are off whenever make runs notebooks.
+export GOMP_SPINCOUNT := 30000
+export OPENBLAS_THREAD_TIMEOUT := 20
 export LSTM_LIB_PROGRESS := 0
 export PYTHONHASHSEED := 0
 export KERAS_BACKEND := torch
@@ -144,6 +147,7 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/lstm_speed.py
+	$(BIN)/python benchmarks/thread_fight.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache

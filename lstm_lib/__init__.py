@@ -7,15 +7,15 @@ Both share one parameter layout, that of ``torch.nn.LSTM``.
 
 from __future__ import annotations
 
-import os
 import random
-import sys
 
-# NumPy and torch each keep a pool of OpenMP threads; spinning idle threads of one slow the
-# other down badly on a small machine. Let them sleep, unless the user decided otherwise.
-# This only takes effect if torch has not been imported yet.
-if "torch" not in sys.modules:
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# NumPy and torch each keep a pool of threads whose idle threads busy-wait; in one process
+# on a small machine they take each other's cores. lstm_lib.threads sets short waits for
+# the pools not loaded yet, and limits NumPy's BLAS to one thread when NumPy and torch were
+# loaded first (LSTM_LIB_THREAD_POLICY=off: do nothing). See lstm_lib/threads.py.
+from lstm_lib import threads as _threads
+
+_threads.apply_policy()
 
 __version__ = "0.1.0"
 

@@ -3,6 +3,8 @@
 - ``windows``: cut a sequence into (nb_samples, seq_length, input_dim) windows and targets.
 - ``streams``: lay a long stream out for stateful training (row i continues row i).
 - ``corpus``: the counting numbers written out in words, tokenised (context windows).
+- ``text``: real text, the source of the pinned keras package (offline), its characters as
+  ids, the split by position, and stream and evaluation layouts for a character model.
 - ``series``: a noisy periodic series and a linear AR(k) reference forecast.
 - ``real_series``: sunspots and Mauna Loa CO2 from statsmodels (offline), monthly means of
   the weekly CO2 with its gaps, and the chronological train / validation / test split.

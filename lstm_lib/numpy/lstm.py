@@ -17,9 +17,11 @@ Backward, with dh the total gradient w.r.t. h_t and dc the one w.r.t. c_t::
     dz_g = dc * i * (1 - g^2)          dz_o = dh * tanh(c_t) * o (1 - o)
     dL/dc_{t-1} = dc * f               dL/dh_{t-1} = dz W_hh
 
-Speed comes from the layout, not from tricks: the input's part of z for all steps is one
-matrix product before the loop; inside the loop there is one matrix product per step;
-the weight gradients are three large products after the loop; and in the backward pass the
+Speed comes from the layout and from few passes over memory, not from tricks: the input's
+part of z for all steps is one matrix product before the loop; inside the loop there is one
+matrix product per step; one ``tanh`` over all 4H columns gives the four gates (the i, f, o
+rows of the weights are halved once per call, since sigmoid(x) = (1 + tanh(x/2)) / 2); the
+weight gradients are three large products after the loop; and in the backward pass the
 local derivatives (the factors above that do not depend on dh or dc) are computed for all
 steps at once before the loop, so each step only multiplies by them.
 """
@@ -43,35 +45,35 @@ from lstm_lib.numpy.activations import dsigmoid, dtanh
 
 
 def gate_constants(hidden_size: int, dtype: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-column constants (4H,) that turn one exp into the four gate activations.
+    """Per-column constants (4H,) that turn one tanh into the four gate activations.
 
-    sigmoid(x) = 1 / (1 + exp(-x)) and tanh(x) = 2 / (1 + exp(-2x)) - 1, so with, per block
-    of H columns, ``pre = (-1, -1, -2, -1)``, ``post = (1, 1, 2, 1)`` and
-    ``shift = (0, 0, 1, 0)``: ``post / (1 + exp(pre * z)) - shift`` is
-    [sigmoid(z_i), sigmoid(z_f), tanh(z_g), sigmoid(z_o)]. (One exp costs half a tanh.)
+    sigmoid(x) = (1 + tanh(x / 2)) / 2, so with, per block of H columns (i, f, g, o),
+    ``scale = (1/2, 1/2, 1, 1/2)``, ``post = (1/2, 1/2, 1, 1/2)`` and
+    ``shift = (1/2, 1/2, 0, 1/2)``: ``tanh(scale * z) * post + shift`` is
+    [sigmoid(z_i), sigmoid(z_f), tanh(z_g), sigmoid(z_o)]. ``scale`` is applied to the
+    weight rows and biases once per call (exact: a power of two), so z arrives scaled.
+    tanh saturates to +-1 instead of overflowing, so no input gives a warning.
     """
     def per_block(values: tuple[float, ...]) -> np.ndarray:
         return np.repeat(np.array(values, dtype=dtype), hidden_size)
 
-    return per_block((-1, -1, -2, -1)), per_block((1, 1, 2, 1)), per_block((0, 0, 1, 0))
+    half = (0.5, 0.5, 1.0, 0.5)
+    return per_block(half), per_block(half), per_block((0.5, 0.5, 0.0, 0.5))
 
 
 def lstm_pointwise(z: np.ndarray, c_prev: np.ndarray, c: np.ndarray, tanh_c: np.ndarray,
-                   h: np.ndarray, consts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+                   h: np.ndarray, post: np.ndarray, shift: np.ndarray) -> None:
     """One step's gate equations, in place.
 
-    z: (B, 4H) pre-activations; overwritten with the gate values [i | f | g | o].
-    c_prev: (B, H). Writes c_t into ``c``, tanh(c_t) into ``tanh_c`` and h_t into ``h``.
-    consts: ``gate_constants(H, dtype)``.
+    z: (B, 4H) pre-activations, already multiplied by ``scale`` (``gate_constants``);
+    overwritten with the gate values [i | f | g | o]. c_prev: (B, H). Writes c_t into
+    ``c``, tanh(c_t) into ``tanh_c`` and h_t into ``h``. post, shift: (4H,), from
+    ``gate_constants(H, dtype)``.
     """
-    pre, post, shift = consts
     H = c.shape[-1]
-    z *= pre                            # i, f, o: sigmoid(z) = 1 / (1 + exp(-z))
-    np.exp(z, out=z)                    # g: tanh(z) = 2 / (1 + exp(-2z)) - 1
-    z += 1.0                            # (exp may overflow to inf for a very negative z:
-    np.reciprocal(z, out=z)             #  1 / inf = 0 is then the exact answer)
-    z *= post
-    z -= shift
+    np.tanh(z, out=z)                   # one tanh for all four blocks, then per block:
+    z *= post                           # i, f, o: (1 + tanh(z/2)) / 2;  g: tanh(z)
+    z += shift
     i, f, g, o = z[:, :H], z[:, H: 2 * H], z[:, 2 * H: 3 * H], z[:, 3 * H:]
     np.multiply(f, c_prev, out=c)       # c_t = f * c_{t-1}
     np.multiply(i, g, out=tanh_c)       #       + i * g   (tanh_c used as scratch here)
@@ -100,30 +102,27 @@ class LSTM(RecurrentStack):
         w_ih, w_hh, b_ih, b_hh = w
         T, B, _ = xs.shape
         H, dt = self.hidden_size, self.dtype
-        z = projection(xs, w_ih, b_ih + b_hh, get(buf, "z", (T, B, 4 * H), dt))
+        scale, post, shift = gate_constants(H, dt)
+        col = scale[:, None]  # the i, f, o rows halved: z arrives as scale * z
+        z = projection(xs, w_ih * col, (b_ih + b_hh) * scale, get(buf, "z", (T, B, 4 * H), dt))
+        w_hh_t = (w_hh * col).T
         hs = get(buf, "h", (T + 1, B, H), dt)
         cs = get(buf, "c", (T + 1, B, H), dt)
         tanh_c = get(buf, "tanh_c", (T, B, H), dt)
         rec = get(buf, "rec", (B, 4 * H), dt)
-        consts = gate_constants(H, dt)
         hs[0], cs[0] = start
-        w_hh_t = w_hh.T
-        with np.errstate(over="ignore"):  # see lstm_pointwise: an overflow there is harmless
-            if mask is None:
-                for t in range(T):
-                    np.matmul(hs[t], w_hh_t, out=rec)      # the recurrent GEMM: one per step
-                    z[t] += rec
-                    lstm_pointwise(z[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1], consts)
-            else:  # padded steps (mask 0) carry the state: s_{t+1} = m s_step + (1 - m) s_t
-                keep = np.subtract(1.0, mask, out=get(buf, "keep", mask.shape, dt))
-                carry = get(buf, "carry", (B, H), dt)
-                for t in range(T):
-                    np.matmul(hs[t], w_hh_t, out=rec)
-                    z[t] += rec
-                    lstm_pointwise(z[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1], consts)
-                    for s in (hs, cs):
-                        s[t + 1] *= mask[t]
-                        s[t + 1] += np.multiply(keep[t], s[t], out=carry)
+        # Padded steps (mask 0) carry the state over: s_{t+1} = s_t there. Only the steps
+        # where some sequence has ended need that (with right padding: those past the
+        # shortest length).
+        pad = None if mask is None else mask == 0.0                       # (T, B, 1)
+        some_pad = [False] * T if pad is None else pad.any(axis=(1, 2)).tolist()
+        for t in range(T):
+            np.matmul(hs[t], w_hh_t, out=rec)          # the recurrent GEMM: one per step
+            z[t] += rec
+            lstm_pointwise(z[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1], post, shift)
+            if some_pad[t]:
+                np.copyto(hs[t + 1], hs[t], where=pad[t])
+                np.copyto(cs[t + 1], cs[t], where=pad[t])
         return {"x": xs, "gates": z, "h": hs, "c": cs, "tanh_c": tanh_c, "buf": buf,
                 "mask": mask}
 
@@ -146,18 +145,16 @@ class LSTM(RecurrentStack):
         dh_dc = dtanh(tanh_c, out=get(buf, "dh_dc", (T, B, H), dt))
         dh_dc *= o                                                      # o (1 - tanh(c)^2)
         mask = cache["mask"]
-        f_carry = f  # dL/dc_{t-1} = dL/dc_t * f_carry
+        pad, some_pad = None, [False] * T
         if mask is not None:
-            # At a padded step the step's own function is multiplied by m = 0: its local
-            # derivatives vanish (dz = 0 there, so dx = 0) and the carried state passes
-            # its gradient straight through (f_carry = 1, and dh_{t-1} += (1 - m) dh_t).
+            # A padded step (m = 0) carried the state over unchanged: its local derivatives
+            # vanish (dz = 0 there, so dx = 0), and the gradient passes straight through to
+            # the step before (dL/dh_{t-1} = dL/dh_t, dL/dc_{t-1} = dL/dc_t).
             dc_dz *= mask[:, :, None, :]
             dh_dzo *= mask
             dh_dc *= mask
-            keep = np.subtract(1.0, mask, out=get(buf, "keep", mask.shape, dt))
-            f_carry = np.multiply(f, mask, out=get(buf, "f_carry", (T, B, H), dt))
-            f_carry += keep
-            carry = get(buf, "carry", (B, H), dt)
+            pad = mask == 0.0                                           # (T, B, 1)
+            some_pad = pad.any(axis=(1, 2)).tolist()
 
         dz = get(buf, "dz", (T, B, 4 * H), dt)
         dz4 = dz.reshape(T, B, 4, H)
@@ -166,15 +163,17 @@ class LSTM(RecurrentStack):
         dh = np.array(d_end[0], dtype=dt)  # gradient reaching h_t from step t+1 (or h_n)
         dc = np.array(d_end[1], dtype=dt)  # gradient reaching c_t from step t+1 (or c_n)
         for t in reversed(range(T)):
-            np.add(dh, d_hs[t], out=step_h[t])                    # + from the output at t
-            np.multiply(step_h[t], dh_dc[t], out=step_c[t])       # + through h_t = o tanh(c_t)
-            step_c[t] += dc
-            np.multiply(step_c[t][:, None, :], dc_dz[t], out=dz4[t, :, :3])  # dz_i, dz_f, dz_g
-            np.multiply(step_h[t], dh_dzo[t], out=dz4[t, :, 3])             # dz_o
-            np.multiply(step_c[t], f_carry[t], out=dc)            # dL/dc_{t-1} = dc * f
+            sh, sc = step_h[t], step_c[t]
+            np.add(dh, d_hs[t], out=sh)                           # + from the output at t
+            np.multiply(sh, dh_dc[t], out=sc)                     # + through h_t = o tanh(c_t)
+            sc += dc
+            np.multiply(sc[:, None, :], dc_dz[t], out=dz4[t, :, :3])  # dz_i, dz_f, dz_g
+            np.multiply(sh, dh_dzo[t], out=dz4[t, :, 3])          # dz_o
+            np.multiply(sc, f[t], out=dc)                         # dL/dc_{t-1} = dc * f
             np.matmul(dz[t], w_hh, out=dh)                        # dL/dh_{t-1} = dz W_hh
-            if mask is not None:
-                dh += np.multiply(keep[t], step_h[t], out=carry)  # + the carried h_{t-1}
+            if some_pad[t]:                                       # the carried states
+                np.copyto(dc, sc, where=pad[t])
+                np.copyto(dh, sh, where=pad[t])
         dw_ih, dw_hh, db, dxs = weight_grads(dz, cache["x"], hs[:-1], w_ih)
         grads = (dw_ih, dw_hh, db, db.copy())
         return dxs, grads, (dh, dc), {"h": step_h, "c": step_c}

@@ -1,0 +1,119 @@
+"""Shared parts of the benchmarks: fresh worker processes, timing, FLOP counts, tables.
+
+Why fresh processes: NumPy's BLAS (OpenBLAS, its own pthreads pool) and torch (libgomp's
+OpenMP pool, used by MKL and oneDNN) each keep idle threads spinning for a while after
+their work. Two such pools in one process on a small machine take turns on the same cores,
+so timing both in one process at 2 threads measures the fight, not the implementations.
+Each implementation therefore runs in a process of its own, started with the thread count
+in its environment (the pools read it when they load), and the processes of a comparison
+alternate, round after round, so that a change in the machine's load hits both sides.
+
+Nothing here asserts a time: speed is reported, never tested.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+# Thread-pool settings a benchmark controls itself. make exports some of them for the
+# notebooks; a worker must not inherit them by accident.
+POOL_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                  "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_THREAD_TIMEOUT",
+                  "LSTM_LIB_THREAD_POLICY")
+
+
+def worker_env(threads: int, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a worker: this one, minus inherited pool settings, with every pool
+    sized to ``threads``, plus ``extra`` (e.g. a wait policy under test)."""
+    env = {k: v for k, v in os.environ.items() if k not in POOL_VARIABLES}
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[name] = str(threads)
+    env.update(extra or {})
+    return env
+
+
+def run_worker(script: str, args: Sequence[str], threads: int,
+               extra_env: dict[str, str] | None = None, timeout: float = 1800) -> Any:
+    """Run ``python script args`` in a fresh process; it prints one JSON document last."""
+    cmd = [sys.executable, script, *args]
+    res = subprocess.run(cmd, env=worker_env(threads, extra_env), capture_output=True,
+                         text=True, timeout=timeout, check=False)
+    if res.returncode != 0:
+        raise RuntimeError(f"worker {' '.join(cmd)} failed:\n{res.stderr[-3000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def repeats_for(seconds_per_call: float, budget: float, lo: int, hi: int) -> int:
+    """How many timed calls fit in ``budget`` seconds, clipped to [lo, hi]."""
+    return max(lo, min(hi, int(budget / max(seconds_per_call, 1e-6))))
+
+
+def time_calls(fn: Callable[[], Any], budget: float = 1.0, lo: int = 7, hi: int = 51,
+               warmup: int = 2) -> dict[str, Any]:
+    """Time ``fn``: ``warmup`` untimed calls, then as many as fit ``budget`` seconds (at
+    least ``lo``, at most ``hi``). Returns the wall and process-CPU seconds of each call."""
+    t0 = time.perf_counter()
+    for _ in range(warmup):
+        fn()
+    per_call = (time.perf_counter() - t0) / max(warmup, 1)
+    wall, cpu = [], []
+    for _ in range(repeats_for(per_call, budget, lo, hi)):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        wall.append(time.perf_counter() - w0)
+        cpu.append(time.process_time() - c0)
+    return {"wall": wall, "cpu": cpu}
+
+
+def pooled_median(samples: Iterable[dict[str, Any]], key: str = "wall") -> float:
+    """Median over the calls of several workers (rounds) together, in seconds."""
+    values = [v for s in samples for v in s[key]]
+    return statistics.median(values)
+
+
+def round_medians(samples: Iterable[dict[str, Any]], key: str = "wall") -> list[float]:
+    """The median of each worker's (round's) calls, in seconds: their spread shows noise."""
+    return [statistics.median(s[key]) for s in samples]
+
+
+def rnn_gemm_flops(B: int, T: int, I: int, H: int, gates: int, backward: bool) -> float:
+    """Floating-point operations of a one-layer recurrent layer's matrix products.
+
+    Forward: the input projection and the recurrent product, 2*T*B*G*H*(I + H) (G = 4 gate
+    blocks for the LSTM, 3 for the GRU). Backward does twice that again (the gradients with
+    respect to the inputs and to the weights). Pointwise work is left out: this is the
+    part a GEMM peak bounds."""
+    fwd = 2.0 * T * B * gates * H * (I + H)
+    return 3 * fwd if backward else fwd
+
+
+def load_average() -> float:
+    """The 1-minute load average (runnable threads, all processes) at this moment."""
+    return os.getloadavg()[0]
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A Markdown table (right-aligned columns) as a string."""
+    cells = [[str(c) for c in header]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+
+    def line(r: Sequence[str]) -> str:
+        return "| " + " | ".join(c.rjust(w) for c, w in zip(r, widths)) + " |"
+
+    sep = "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|"
+    return "\n".join([line(cells[0]), sep] + [line(r) for r in cells[1:]])
+
+
+def kernel_profile() -> str:
+    """The CPU-kernel variables in force (.ci/kernel_profiles.sh), or 'native'."""
+    names = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS",
+             "OPENBLAS_CORETYPE")
+    set_ = [f"{n}={os.environ[n]}" for n in names if n in os.environ]
+    return " ".join(set_) if set_ else "native"

@@ -1,0 +1,147 @@
+"""Tests for lstm_lib.data.text: the corpus, the vocabulary, the split, the layouts."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from lstm_lib.data.streams import join_batches
+from lstm_lib.data.text import (
+    UNK,
+    CharVocab,
+    eval_layout,
+    is_test_file,
+    python_source_corpus,
+    split_by_position,
+    stream_batches,
+)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return python_source_corpus()
+
+
+def test_corpus_is_the_pinned_keras_source(corpus):
+    assert corpus.package == "keras" and corpus.version == "3.15.1"
+    assert corpus.n_bytes >= 1_000_000
+    assert list(corpus.files) == sorted(corpus.files)
+    assert not any(is_test_file(f) for f in corpus.files)
+    assert corpus.sha256 == hashlib.sha256(corpus.text.encode()).hexdigest()
+    # the files are joined in order: each starts where its offset says
+    from importlib.metadata import distribution
+
+    dist = distribution("keras")
+    for j in (0, len(corpus.files) // 2, len(corpus.files) - 1):
+        body = dist.locate_file(corpus.files[j]).read_text(encoding="utf-8")
+        assert corpus.text[corpus.starts[j]: corpus.starts[j] + len(body)] == body
+
+
+def test_file_at(corpus):
+    assert corpus.file_at(0) == corpus.files[0]
+    assert corpus.file_at(int(corpus.starts[5])) == corpus.files[5]
+    assert corpus.file_at(int(corpus.starts[5]) - 1) == corpus.files[4]
+    with pytest.raises(ValueError):
+        corpus.file_at(len(corpus.text))
+
+
+def test_file_spans_cover_the_range(corpus):
+    a, b = 1_000_000, 1_050_000
+    spans = corpus.file_spans(a, b)
+    assert spans[0][0] <= a < b <= spans[-1][1]
+    assert all(s[1] == t[0] for s, t in zip(spans, spans[1:]))
+    with pytest.raises(ValueError):
+        corpus.file_spans(10, 5)
+
+
+def test_wrong_pin_refuses():
+    with pytest.raises(RuntimeError, match="pinned"):
+        python_source_corpus(version="0.0.1")
+    with pytest.raises(RuntimeError, match="not installed"):
+        python_source_corpus(package="no_such_package_here")
+
+
+def test_is_test_file():
+    assert is_test_file("keras/src/layers/dense_test.py")
+    assert is_test_file("keras/src/testing/test_case.py")
+    assert is_test_file("pkg/tests/helpers.py")
+    assert not is_test_file("keras/src/layers/dense.py")
+    assert not is_test_file("keras/src/utils/contest.py")
+
+
+def test_vocab_round_trip_and_unknowns():
+    v = CharVocab.from_text("banana\n", min_count=1)
+    assert v.chars == ("\n", "a", "b", "n") and v.size == 5 and v.unk_id == 4
+    ids = v.encode("banana\n")
+    assert ids.dtype == np.int64 and v.decode(ids) == "banana\n"
+    assert v.encode("bx").tolist() == [2, 4] and v.decode([4]) == UNK
+    rare = CharVocab.from_text("aaab", min_count=2)
+    assert rare.chars == ("a",)
+    assert CharVocab.from_text("aé", ascii_only=True).chars == ("a",)
+
+
+def test_vocab_checks():
+    v = CharVocab("ab")
+    with pytest.raises(TypeError):
+        v.encode(["a"])
+    with pytest.raises(TypeError):
+        v.decode(np.array([0.0]))
+    with pytest.raises(ValueError):
+        v.decode([3])
+    with pytest.raises(ValueError):
+        CharVocab(["ab"])
+    with pytest.raises(ValueError):
+        CharVocab("aa")
+
+
+def test_split_is_by_position():
+    s = split_by_position(1000, 0.1, 0.2)
+    assert (s.train, s.val, s.test) == (slice(0, 700), slice(700, 800), slice(800, 1000))
+    with pytest.raises(ValueError):
+        split_by_position(1000, 0.6, 0.5)
+    with pytest.raises(ValueError):
+        split_by_position(1000, 0.0, 0.1)
+
+
+def test_stream_batches_pair_each_character_with_the_next():
+    ids = np.arange(101, dtype=np.int64)
+    pairs = stream_batches(ids, batch_size=4, chunk_len=5)
+    for x, y in pairs:
+        assert x.shape == y.shape == (4, 5)
+        np.testing.assert_array_equal(y, x + 1)
+    rows = join_batches([x for x, _ in pairs])
+    np.testing.assert_array_equal(rows[1], np.arange(25, 50))  # row 1 continues across batches
+    with pytest.raises(TypeError):
+        stream_batches(np.arange(10.0), 2, 2)
+
+
+@pytest.mark.parametrize("n, rows, warmup", [(100, 3, 5), (57, 1, 0), (1000, 16, 64)])
+def test_eval_layout_scores_each_position_once(n, rows, warmup):
+    lay = eval_layout(n, rows, warmup)
+    assert lay.inputs.shape == lay.mask.shape == (rows, warmup + lay.length)
+    np.testing.assert_array_equal(lay.targets,
+                                  np.arange(warmup + 1, warmup + 1 + rows * lay.length))
+    assert lay.targets.max() < n and lay.inputs.min() == 0
+    assert (np.diff(lay.inputs, axis=1) == 1).all()          # each row is contiguous
+    first_scored = lay.inputs[:, warmup] + 1
+    assert (first_scored - lay.inputs[:, 0] >= warmup).all()  # warmup characters of context
+    assert n - 1 - lay.targets.max() < rows
+
+
+def test_eval_layout_spread_rows_sample_the_whole_stream():
+    lay = eval_layout(1000, 4, 10, length=50)
+    assert lay.inputs.shape == (4, 60) and lay.inputs[0, 0] == 0
+    assert lay.targets.max() == 999                       # the last row ends at the end
+    assert (np.diff(lay.targets) > 0).all() and lay.targets.size == 200
+    assert (np.diff(lay.inputs[:, 0]) >= 60).all()        # rows do not overlap
+    with pytest.raises(ValueError):
+        eval_layout(100, 4, 10, length=20)
+
+
+def test_eval_layout_checks():
+    with pytest.raises(ValueError):
+        eval_layout(10, 20, 0)
+    with pytest.raises(ValueError):
+        eval_layout(10, 2, -1)
