@@ -176,3 +176,21 @@ def positive_strides(x: Any) -> Any:
     if isinstance(x, np.ndarray) and any(st < 0 for st in x.strides):
         return np.ascontiguousarray(x)
     return x
+
+
+def series(name: str, values: Any, allow_nan: bool = False) -> np.ndarray:
+    """Validate a 1-D series ``values`` (N,) of real numbers, N >= 1, and return it as float64.
+
+    TypeError for a non-array or a non-real dtype; ValueError for another shape, inf, or NaN
+    (NaN is allowed with ``allow_nan``: a missing value), each naming ``name``.
+    """
+    if not isinstance(values, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(values).__name__}")
+    if values.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {values.dtype}")
+    if values.ndim != 1 or values.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (N,) with N >= 1, got {values.shape}")
+    v = values.astype(np.float64, copy=False)
+    if np.isinf(v).any() or (not allow_nan and np.isnan(v).any()):
+        raise ValueError(f"{name} contains {'inf' if allow_nan else 'NaN or inf'}")
+    return v

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lstm_lib import checks
 from lstm_lib.checks import positive_int
 from lstm_lib.data.windows import make_windows
 from lstm_lib.train import History, fit
@@ -33,16 +34,7 @@ from lstm_lib.train import History, fit
 
 
 def _series(name: str, values: Any, allow_nan: bool = False) -> np.ndarray:
-    if not isinstance(values, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array, got {type(values).__name__}")
-    if values.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {values.dtype}")
-    if values.ndim != 1 or values.shape[0] == 0:
-        raise ValueError(f"{name} must have shape (N,) with N >= 1, got {values.shape}")
-    v = values.astype(np.float64, copy=False)
-    if np.isinf(v).any() or (not allow_nan and np.isnan(v).any()):
-        raise ValueError(f"{name} contains {'inf' if allow_nan else 'NaN or inf'}")
-    return v
+    return checks.series(name, values, allow_nan)
 
 
 def _origins(origins: Any, n: int, horizon: int, need: int = 0) -> np.ndarray:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lstm_lib import checks
 from lstm_lib.checks import positive_int
 
 
@@ -181,16 +182,7 @@ def chronological_split(values: np.ndarray, n_val: int, n_test: int) -> Split:
 
 
 def _one_d(name: str, values: np.ndarray, allow_nan: bool = False) -> np.ndarray:
-    if not isinstance(values, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array, got {type(values).__name__}")
-    if values.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {values.dtype}")
-    if values.ndim != 1 or values.shape[0] == 0:
-        raise ValueError(f"{name} must have shape (N,) with N >= 1, got {values.shape}")
-    v = values.astype(np.float64, copy=False)
-    if np.isinf(v).any() or (not allow_nan and np.isnan(v).any()):
-        raise ValueError(f"{name} contains {'inf' if allow_nan else 'NaN or inf'}")
-    return v
+    return checks.series(name, values, allow_nan)
 
 
 __all__ = ["RealSeries", "Split", "chronological_split", "fill_gaps", "load_co2",
