@@ -13,14 +13,14 @@ LOCK_VENV := .venv-lock
 PIP_TOOLS := pip-tools==7.6.2
 
 # The notebooks run torch and NumPy in one process, and the idle threads of each pool
-# busy-wait and take the cores the other needs. Under make the pools sleep when idle
-# (OMP_WAIT_POLICY=PASSIVE) and lstm_lib.threads does nothing: the policy of the last green
-# CI, and robust when other work shares the cores. lstm_lib.threads' short
-# waits (issue 22) are faster on a quiet machine but are not yet the default under make.
-# Progress bars are for people, not for stored outputs, so they are off whenever make runs
-# the notebooks.
-export OMP_WAIT_POLICY := PASSIVE
-export LSTM_LIB_THREAD_POLICY := off
+# busy-wait and take the cores the other needs. Under make both pools wait about a
+# millisecond, no more (lstm_lib/threads.py: SHORT_WAITS), from the start of every process;
+# measured with benchmarks/thread_fight.py and benchmarks/nbval_threads.py. (PASSIVE, the
+# old setting, makes torch's many small operations each wake a sleeping thread: nn.LSTM ran
+# 1.8-3x slower.) Progress bars are for people, not for stored outputs, so they are off
+# whenever make runs the notebooks.
+export GOMP_SPINCOUNT := 30000
+export OPENBLAS_THREAD_TIMEOUT := 20
 export LSTM_LIB_PROGRESS := 0
 export PYTHONHASHSEED := 0
 export KERAS_BACKEND := torch
@@ -147,9 +147,14 @@ execute: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/
 
+# BENCH_KERNELS=avx2 times the workers under another CPU-kernel profile.
+BENCH_KERNELS ?= native
+
 bench: $(STAMP)
-	$(BIN)/python benchmarks/lstm_speed.py
-	$(BIN)/python benchmarks/thread_fight.py
+	$(BIN)/python benchmarks/lstm_speed.py --kernels $(BENCH_KERNELS)
+	$(BIN)/python benchmarks/gemm_layout.py --kernels $(BENCH_KERNELS)
+	$(BIN)/python benchmarks/thread_fight.py --kernels $(BENCH_KERNELS)
+	$(BIN)/python benchmarks/padding_speed.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache

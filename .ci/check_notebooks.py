@@ -14,11 +14,15 @@ This script fails, naming notebook and cell, when:
 - a code cell stores a figure (an `image/png` output) but has no alt text, a non-empty
   `mystnb: image: alt` in its metadata (myst-nb writes it into the HTML's `<img alt>`;
   without it the alt is the image's hash path, which says nothing to a screen reader);
+- a library that loads NumPy or torch (numpy, torch, matplotlib, pandas, keras, ...) is
+  imported before ``import lstm_lib``: lstm_lib must load first, so that its short waits for
+  the thread pools take effect (lstm_lib/threads.py);
 - the notebook lies in book/ but is not listed in _toc.yml (the book build would fail).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -44,6 +48,26 @@ def alt_text(cell: dict) -> str:
     image = mystnb.get("image", {}) if isinstance(mystnb, dict) else {}
     alt = image.get("alt", "") if isinstance(image, dict) else ""
     return alt.strip() if isinstance(alt, str) else ""
+
+
+# An import of a library that loads NumPy's BLAS or torch's thread pool.
+POOL_IMPORT = re.compile(r"^\s*(import|from)\s+(numpy|torch|matplotlib|pandas|scipy|keras|"
+                         r"sklearn|sktime|statsmodels)\b", re.MULTILINE)
+LSTM_LIB_IMPORT = re.compile(r"^import lstm_lib\b", re.MULTILINE)
+
+
+def import_order_problem(cells: list) -> str | None:
+    """Where a pool-loading library is imported before ``import lstm_lib``, else None."""
+    for index, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        pool, ours = POOL_IMPORT.search(cell.source), LSTM_LIB_IMPORT.search(cell.source)
+        if ours and (pool is None or ours.start() < pool.start()):
+            return None
+        if pool:
+            return (f"cell {index} imports {pool.group(2)} before lstm_lib: put "
+                    "'import lstm_lib' first, so that its thread-pool waits take effect")
+    return None
 
 
 def problems(path: Path, listed: set[str] | None = None) -> list[str]:
@@ -79,6 +103,9 @@ def problems(path: Path, listed: set[str] | None = None) -> list[str]:
             elif out.output_type == "stream" and out.name == "stderr":
                 text = "".join(out.text).strip().splitlines()
                 found.append(f"{where} wrote to stderr: {text[0][:80] if text else ''!r}")
+    order = import_order_problem(cells)
+    if order:
+        found.append(order)
     try:
         rel = path.resolve().relative_to(ROOT)
     except ValueError:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 # Thread-pool settings a benchmark controls itself. make exports some of them for the
@@ -29,12 +30,41 @@ POOL_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                   "LSTM_LIB_THREAD_POLICY")
 
 
+# The CPU-kernel variables of .ci/kernel_profiles.sh. A worker gets exactly the chosen
+# profile's: none inherited from the shell (some machines export OPENBLAS_CORETYPE=Haswell,
+# which would halve NumPy's matrix-product speed on an AVX-512 CPU without saying so).
+KERNEL_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS",
+                    "OPENBLAS_CORETYPE")
+PROFILES_SCRIPT = Path(__file__).resolve().parent.parent / ".ci" / "kernel_profiles.sh"
+_profile = "native"
+
+
+def profile_variables(name: str) -> dict[str, str]:
+    """The kernel variables that ``.ci/kernel_profiles.sh name`` sets ({} for native)."""
+    script = f'source "{PROFILES_SCRIPT}" {name} && env -0'
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise ValueError(f"kernel profile {name!r}: {done.stderr.strip()}")
+    pairs = (item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
+    return {k: v for k, v in pairs if k in KERNEL_VARIABLES}
+
+
+def set_kernel_profile(name: str) -> None:
+    """Run every later worker under this CPU-kernel profile (native, avx2, baseline)."""
+    global _profile
+    profile_variables(name)  # fails now on an unknown name
+    _profile = name
+
+
 def worker_env(threads: int, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a worker: this one, minus inherited pool settings, with every pool
-    sized to ``threads``, plus ``extra`` (e.g. a wait policy under test)."""
-    env = {k: v for k, v in os.environ.items() if k not in POOL_VARIABLES}
+    """The environment of a worker: this one, minus inherited pool settings and kernel
+    variables, with every pool sized to ``threads``, the kernel profile's variables, plus
+    ``extra`` (e.g. a wait policy under test)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in POOL_VARIABLES and k not in KERNEL_VARIABLES}
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[name] = str(threads)
+    env.update(profile_variables(_profile))
     env.update(extra or {})
     return env
 
@@ -94,6 +124,30 @@ def rnn_gemm_flops(B: int, T: int, I: int, H: int, gates: int, backward: bool) -
     return 3 * fwd if backward else fwd
 
 
+def cpu_busy(seconds: float = 1.0) -> float:
+    """Fraction of the machine's CPU time that was busy (any process) over ``seconds``,
+    from /proc/stat: 0.0 idle, 1.0 every core busy."""
+    def sample() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields[:8]), idle
+
+    t0, i0 = sample()
+    time.sleep(seconds)
+    t1, i1 = sample()
+    return 1.0 - (i1 - i0) / max(t1 - t0, 1)
+
+
+def wait_for_quiet(max_busy: float, timeout: float) -> float:
+    """Wait (at most ``timeout`` s) until the machine is at most ``max_busy`` busy over a
+    second; returns the last busy fraction seen. timeout 0: measure once, do not wait."""
+    end = time.perf_counter() + timeout
+    busy = cpu_busy()
+    while busy > max_busy and time.perf_counter() < end:
+        busy = cpu_busy()
+    return busy
+
+
 def load_average() -> float:
     """The 1-minute load average (runnable threads, all processes) at this moment."""
     return os.getloadavg()[0]
@@ -112,8 +166,24 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def kernel_profile() -> str:
-    """The CPU-kernel variables in force (.ci/kernel_profiles.sh), or 'native'."""
-    names = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS",
-             "OPENBLAS_CORETYPE")
-    set_ = [f"{n}={os.environ[n]}" for n in names if n in os.environ]
-    return " ".join(set_) if set_ else "native"
+    """The workers' CPU-kernel profile and its variables, e.g. 'avx2 (ATEN_CPU_CAPABILITY=...)'."""
+    variables = profile_variables(_profile)
+    return f"{_profile} ({' '.join(f'{k}={v}' for k, v in variables.items()) or 'none set'})"
+
+
+def blas_info() -> str:
+    """Which kernels NumPy's OpenBLAS and torch picked in this process, e.g.
+    'OpenBLAS SkylakeX, torch AVX512' (threadpoolctl and torch.backends)."""
+    parts = []
+    try:
+        import threadpoolctl
+
+        for info in threadpoolctl.threadpool_info():
+            if info.get("internal_api") == "openblas":
+                parts.append(f"OpenBLAS {info.get('architecture')}")
+                break
+    except ImportError:  # pragma: no cover
+        pass
+    if "torch" in sys.modules:
+        parts.append(f"torch {sys.modules['torch'].backends.cpu.get_cpu_capability()}")
+    return ", ".join(parts)

@@ -170,14 +170,17 @@ def worker(impl: str, threads: int, shapes: list, budget: float, first: str) -> 
     for shape in shapes:
         result["shapes"][str(tuple(shape))] = cases(*shape, budget=budget, first=first)
     result["load"] = [load0, harness.load_average()]
+    result["kernels"] = harness.blas_info()
     if impl == "numpy":
         assert "torch" not in sys.modules, "the NumPy worker must not load torch"
     return result
 
 
 # ----------------------------------------------------------------------------- report
-def measure(rounds: int, threads_list: list[int], shapes: list, budget: float) -> dict:
-    """All workers, rounds x threads x {numpy, torch}, alternating the order."""
+def measure(rounds: int, threads_list: list[int], shapes: list, budget: float,
+            wait_quiet: float = 0.0) -> dict:
+    """All workers, rounds x threads x {numpy, torch}, alternating the order. Before each
+    worker, wait up to ``wait_quiet`` s for a quiet machine (<= 25% busy)."""
     runs: dict[str, list] = {}
     for r in range(rounds):
         for threads in threads_list:
@@ -186,10 +189,13 @@ def measure(rounds: int, threads_list: list[int], shapes: list, budget: float) -
                 args = ["--worker", impl, "--threads", str(threads), "--budget", str(budget),
                         "--first", "plain" if r % 2 == 0 else "lengths",
                         "--shapes", json.dumps(shapes)]
+                busy = harness.wait_for_quiet(0.25, wait_quiet)
                 res = harness.run_worker(__file__, args, threads)
+                res["busy_before"] = busy
                 runs.setdefault(f"{impl} {threads}", []).append(res)
                 print(f"  round {r + 1}/{rounds}: {impl:5} at {threads} thread(s) done "
-                      f"(load {res['load'][0]:.1f} -> {res['load'][1]:.1f})",
+                      f"(machine {100 * busy:.0f}% busy before; load {res['load'][0]:.1f} -> "
+                      f"{res['load'][1]:.1f})",
                       file=sys.stderr, flush=True)
     return runs
 
@@ -313,6 +319,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--shapes", default=json.dumps(SHAPES), help="JSON list of (B,T,I,H)")
     parser.add_argument("--json", type=Path, help="write the raw timings here")
+    parser.add_argument("--kernels", default="native", metavar="PROFILE",
+                        help="CPU-kernel profile of the workers (.ci/kernel_profiles.sh): "
+                             "native (default), avx2 or baseline")
+    parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
+                        help="before each worker, wait up to S s for the machine to be quiet")
     parser.add_argument("--worker", choices=["numpy", "torch"], help=argparse.SUPPRESS)
     parser.add_argument("--first", default="plain", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -321,15 +332,20 @@ def main() -> None:
         print(json.dumps(worker(args.worker, args.threads[0], shapes, args.budget, args.first)))
         return
     rounds, budget = (1, 0.4) if args.quick else (args.rounds, args.budget)
+    harness.set_kernel_profile(args.kernels)
     print(f"NumPy vs torch, float32, CPU; each implementation in its own process; {rounds} "
           f"round(s), order alternated; kernels: {harness.kernel_profile()}")
     load0 = harness.load_average()
     t0 = time.perf_counter()
-    runs = measure(rounds, args.threads, shapes, budget)
+    runs = measure(rounds, args.threads, shapes, budget, args.wait_quiet)
+    picked = sorted({r["kernels"] for v in runs.values() for r in v})
+    print(f"kernels the workers picked: {'; '.join(picked)}")
     summary = report(runs, args.threads, shapes)
     loads = [x for v in runs.values() for r in v for x in r["load"]]
-    print(f"\nload average (1 min, 2 cores = 2.0 busy): {load0:.1f} at start, "
-          f"median {statistics.median(loads):.1f} during, max {max(loads):.1f}; "
+    busy = [r["busy_before"] for v in runs.values() for r in v]
+    print(f"\nload average (1 min; 2 cores): {load0:.1f} at start, median "
+          f"{statistics.median(loads):.1f} during, max {max(loads):.1f}; machine busy before a "
+          f"worker: median {100 * statistics.median(busy):.0f}%, max {100 * max(busy):.0f}%; "
           f"{time.perf_counter() - t0:.0f} s")
     if args.json:
         args.json.write_text(json.dumps({"runs": runs, "summary": summary}, default=str))

@@ -14,7 +14,9 @@ process with only NumPy, or with torch, doing the same calls). Settings of the m
 - ``lstm_lib``: what a reader gets: ``import lstm_lib`` after NumPy and torch (it limits
   NumPy's BLAS to one thread; see lstm_lib/threads.py);
 - ``make``: the short waits the Makefile exports (``GOMP_SPINCOUNT``,
-  ``OPENBLAS_THREAD_TIMEOUT``), in the environment from the start.
+  ``OPENBLAS_THREAD_TIMEOUT``), in the environment from the start;
+- ``lstm_lib first``: ``import lstm_lib`` before NumPy and torch, nothing in the
+  environment: lstm_lib sets the same short waits before the pools load.
 
 Also reported: the CPU time the process's other threads (the pools' idle threads) burn in
 the 0.3 s after a NumPy LSTM call and after a torch call, from /proc/self/task/*/schedstat:
@@ -40,7 +42,9 @@ SETTINGS = {
     "PASSIVE": {"LSTM_LIB_THREAD_POLICY": "off", "OMP_WAIT_POLICY": "PASSIVE"},
     "lstm_lib": {},
     "make": {"GOMP_SPINCOUNT": "30000", "OPENBLAS_THREAD_TIMEOUT": "20"},
+    "lstm_lib first": {},
 }
+FIRST = "lstm_lib first"  # the one setting whose worker imports lstm_lib before NumPy
 
 
 def other_threads_cpu() -> int:
@@ -66,7 +70,10 @@ def idle_cpu_after(fn) -> float:
 
 
 def worker(kind: str, shape: tuple, budget: float) -> dict[str, Any]:
-    """kind: 'numpy' or 'torch' (alone: only that library loaded) or 'mixed'."""
+    """kind: 'numpy' or 'torch' (alone: only that library loaded), 'mixed' (NumPy, torch,
+    then lstm_lib) or 'mixed-first' (lstm_lib, then NumPy and torch)."""
+    if kind == "mixed-first":
+        import lstm_lib  # noqa: F401 - before NumPy: its short waits take effect
     import numpy as np
 
     B, T, I, H = shape
@@ -75,8 +82,8 @@ def worker(kind: str, shape: tuple, budget: float) -> dict[str, Any]:
     d = rng.standard_normal((B, T, H)).astype(np.float32)
     a = rng.standard_normal((512, 512)).astype(np.float32)
     calls: dict[str, Any] = {}
-    if kind in ("numpy", "mixed"):
-        if kind == "mixed":
+    if kind in ("numpy", "mixed", "mixed-first"):
+        if kind.startswith("mixed"):
             import torch  # noqa: F401 - the notebooks' order: NumPy, torch, then lstm_lib
         import lstm_lib  # noqa: F401 - applies the thread policy
         import lstm_lib.numpy as lnp
@@ -90,7 +97,7 @@ def worker(kind: str, shape: tuple, budget: float) -> dict[str, Any]:
 
         calls["NumPy LSTM"] = numpy_lstm
         calls["NumPy GEMM"] = lambda: np.matmul(a, a, out=out)
-    if kind in ("torch", "mixed"):
+    if kind in ("torch", "mixed", "mixed-first"):
         import torch
 
         ref = torch.nn.LSTM(I, H, batch_first=True)
@@ -131,6 +138,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--shapes", default=json.dumps(SHAPES))
     parser.add_argument("--json", type=Path, help="write the raw timings here")
+    parser.add_argument("--kernels", default="native", metavar="PROFILE",
+                        help="CPU-kernel profile of the workers (.ci/kernel_profiles.sh): "
+                             "native (default), avx2 or baseline")
+    parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
+                        help="before each worker, wait up to S s for the machine to be quiet")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--shape", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -138,9 +150,11 @@ def main() -> None:
         print(json.dumps(worker(args.worker, tuple(json.loads(args.shape)), args.budget)))
         return
     rounds, budget = (1, 1.5) if args.quick else (args.rounds, args.budget)
+    harness.set_kernel_profile(args.kernels)
     shapes = [tuple(s) for s in json.loads(args.shapes)]
     jobs = [("alone", "numpy", {}), ("alone", "torch", {})]
-    jobs += [(name, "mixed", env) for name, env in SETTINGS.items()]
+    jobs += [(name, "mixed-first" if name == FIRST else "mixed", env)
+             for name, env in SETTINGS.items()]
     print(f"NumPy and torch in one process, {args.threads} threads, float32, fwd+bwd; "
           f"{rounds} round(s), workers alternated; kernels: {harness.kernel_profile()}")
     load0 = harness.load_average()
@@ -148,12 +162,14 @@ def main() -> None:
     for r in range(rounds):
         for shape in shapes:
             for name, kind, env in (jobs if r % 2 == 0 else jobs[::-1]):
+                busy = harness.wait_for_quiet(0.25, args.wait_quiet)
                 res = harness.run_worker(__file__, ["--worker", kind, "--shape",
                                                     json.dumps(shape), "--budget", str(budget)],
                                          args.threads, env)
+                res["busy_before"] = busy
                 runs.setdefault((name, kind, shape), []).append(res)
-                print(f"  round {r + 1}/{rounds} {shape} {name} {kind}: load "
-                      f"{res['load']:.1f}", file=sys.stderr, flush=True)
+                print(f"  round {r + 1}/{rounds} {shape} {name} {kind}: {100 * busy:.0f}% busy "
+                      f"before, load {res['load']:.1f}", file=sys.stderr, flush=True)
 
     def med(name: str, kind: str, shape: tuple, call: str) -> float:
         return 1e3 * statistics.median(
@@ -172,19 +188,22 @@ def main() -> None:
                 + ["", "", idle("alone", "numpy", shape, "after NumPy LSTM"),
                    idle("alone", "torch", shape, "after torch LSTM")]]
         for name in SETTINGS:
-            t = {c: med(name, "mixed", shape, c) for c in alone}
+            kind = "mixed-first" if name == FIRST else "mixed"
+            t = {c: med(name, kind, shape, c) for c in alone}
             worst = max(t[c] / alone[c] for c in alone)
             rows.append([name] + [f"{t[c]:.2f} ({t[c] / alone[c]:.2f}x)" for c in alone]
                         + [f"{worst:.2f}x", "yes" if worst <= 1.2 else "no",
-                           idle(name, "mixed", shape, "after NumPy LSTM"),
-                           idle(name, "mixed", shape, "after torch LSTM")])
+                           idle(name, kind, shape, "after NumPy LSTM"),
+                           idle(name, kind, shape, "after torch LSTM")])
         print(f"\n(B, T, I, H) = {shape}: ms per call, median (x its time alone)")
         print(harness.format_table(
             ["process", "NumPy LSTM", "NumPy GEMM 512", "torch LSTM", "worst", "<= 1.2x",
              "idle CPU ms after NumPy", "after torch"], rows))
     loads = [res["load"] for v in runs.values() for res in v]
+    busy = [res["busy_before"] for v in runs.values() for res in v]
     print(f"\nload average (1 min; 2 cores): {load0:.1f} at start, median "
-          f"{statistics.median(loads):.1f} during, max {max(loads):.1f}")
+          f"{statistics.median(loads):.1f} during, max {max(loads):.1f}; machine busy before a "
+          f"worker: median {100 * statistics.median(busy):.0f}%, max {100 * max(busy):.0f}%")
     if args.json:
         args.json.write_text(json.dumps({str(k): v for k, v in runs.items()}))
 

@@ -325,6 +325,14 @@ class LSTMForecaster:
         out = self.scaler.inverse(np.mean(paths, axis=0))
         return out if p is None else undo_seasonal_difference(out, v, o, p)
 
+    def rmse(self, series: np.ndarray, origins: Any, horizon: int | None = None) -> np.ndarray:
+        """RMSE of each horizon's forecasts from ``origins`` against ``series`` itself:
+        ``(horizon,)``, entry ``h - 1`` for the ``h``-step forecasts (``rmse_by_horizon``
+        of ``forecast`` against ``truth_paths``)."""
+        horizon = self.horizon if horizon is None else positive_int("horizon", horizon)
+        return rmse_by_horizon(self.forecast(series, origins, horizon),
+                               truth_paths(series, origins, horizon))
+
     def seed_spread(self, series: np.ndarray, origins: Any, truth: np.ndarray) -> np.ndarray:
         """The RMSE (averaged over horizons) of each member alone: ``(n_members,)``."""
         single = [LSTMForecaster([m], self.scaler, self.difference, self.method, self.horizon)

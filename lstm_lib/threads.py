@@ -20,8 +20,8 @@ The remedy here, applied by ``import lstm_lib`` (``apply_policy``):
    library is not loaded yet, and the Makefile exports both, so that notebooks run by make
    have them from the start. Waits of about a millisecond still bridge the gaps between a
    pool's back-to-back operations, but end before the other library needs the cores.
-2. When NumPy was imported before ``lstm_lib`` without ``OPENBLAS_THREAD_TIMEOUT`` (as in
-   every notebook: ``import numpy as np, torch`` comes first) and torch is loaded too,
+2. When NumPy was imported before ``lstm_lib`` without ``OPENBLAS_THREAD_TIMEOUT`` (the
+   book's notebooks import ``lstm_lib`` first for this reason) and torch is loaded too,
    OpenBLAS already runs with its 0.1 s wait, and no public interface shortens it. Then
    NumPy's BLAS is limited to one thread (``threadpoolctl``): a one-thread OpenBLAS has no
    worker threads to wait, and torch keeps both cores. NumPy's large matrix products run

@@ -64,6 +64,17 @@ def test_kernel_profiles_set_the_variables():
     assert "ATEN_CPU_CAPABILITY=avx2" in profile_env("avx2").stdout.splitlines()
 
 
+def test_native_unsets_a_profile_variable_the_shell_exported():
+    """Some machines export OPENBLAS_CORETYPE=Haswell; native must not inherit it."""
+    script = ("export OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 && "
+              "source .ci/kernel_profiles.sh native && env")
+    done = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0
+    names = {line.split("=", 1)[0] for line in done.stdout.splitlines()}
+    assert not names & {"OPENBLAS_CORETYPE", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA",
+                        "MKL_ENABLE_INSTRUCTIONS"}
+
+
 def test_an_unknown_kernel_profile_fails():
     done = profile_env("avx9000")
     assert done.returncode == 2

@@ -127,3 +127,15 @@ def test_book_notebook_is_clean_and_must_be_listed():
 
 def test_no_paths_is_a_usage_error():
     assert check.main([]) == 2
+
+
+def test_lstm_lib_must_be_imported_before_numpy_or_torch(tmp_path):
+    nb = good_notebook()
+    nb.cells[1].source = "import numpy as np\n\nimport lstm_lib\nx = 1"
+    found = check.problems(write(tmp_path, nb))
+    assert found == ["cell 1 imports numpy before lstm_lib: put 'import lstm_lib' first, so "
+                     "that its thread-pool waits take effect"]
+    nb.cells[1].source = "import lstm_lib  # first\n\nimport numpy as np\nimport torch\nx = 1"
+    assert check.problems(write(tmp_path, nb)) == []
+    nb.cells[1].source = "from matplotlib import pyplot\nx = 1"  # no lstm_lib at all
+    assert "imports matplotlib before lstm_lib" in check.problems(write(tmp_path, nb))[0]

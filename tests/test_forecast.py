@@ -264,6 +264,10 @@ def test_lstm_forecaster_scales_on_train_alone_and_undoes_the_differences():
     np.testing.assert_array_equal(fc.forecast(v, np.array([125, 130]), 6),
                                   fc.forecast(later, np.array([125, 130]), 6))
     assert fc.seed_spread(v, o, truth_paths(v, o, 6)).shape == (2,)
+    np.testing.assert_array_equal(fc.rmse(v, o), e)  # forecast scored against the series
+    assert fc.rmse(v, o, 3).shape == (3,)
+    with pytest.raises(ValueError, match="horizon"):
+        fc.rmse(v, o, 0)
     with pytest.raises(ValueError, match="method"):
         fit_lstm_forecaster(v, 12, 4, method="both")
 

@@ -105,7 +105,9 @@ class LSTM(RecurrentStack):
         scale, post, shift = gate_constants(H, dt)
         col = scale[:, None]  # the i, f, o rows halved: z arrives as scale * z
         z = projection(xs, w_ih * col, (b_ih + b_hh) * scale, get(buf, "z", (T, B, 4 * H), dt))
-        w_hh_t = (w_hh * col).T
+        # W_hh^T, copied once into row-major order: OpenBLAS multiplies by a transposed view
+        # up to twice as slowly at these small per-step shapes (benchmarks/gemm_layout.py).
+        w_hh_t = np.ascontiguousarray((w_hh * col).T)
         hs = get(buf, "h", (T + 1, B, H), dt)
         cs = get(buf, "c", (T + 1, B, H), dt)
         tanh_c = get(buf, "tanh_c", (T, B, H), dt)

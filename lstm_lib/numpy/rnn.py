@@ -74,7 +74,7 @@ class RNN(RecurrentStack):
         hs = get(buf, "h", (T + 1, B, H), dt)
         rec = get(buf, "rec", (B, H), dt)
         hs[0] = start[0]
-        w_hh_t = w_hh.T
+        w_hh_t = np.ascontiguousarray(w_hh.T)  # row-major: faster per step (see lstm.py)
         relu = self.nonlinearity == "relu"
         keep = None if mask is None else 1.0 - mask  # 1.0 where the state is carried
         for t in range(T):
