@@ -229,28 +229,37 @@ def train_charlm(model: CharLM, train_ids: np.ndarray, *, steps: int, batch_size
                            clip=clip, eval_fn=eval_fn, eval_every=eval_every, optimizer=opt)
 
 
-def numpy_lstm_bpc(model: CharLM, ids: np.ndarray, layout: EvalLayout) -> float:
+def numpy_lstm_bpc(model: CharLM, ids: np.ndarray, layout: EvalLayout,
+                   chunk_len: int = 1024) -> float:
     """The bpc of ``stream_bpc``, computed by ``lstm_lib.numpy.LSTM`` in float64.
 
     The NumPy LSTM loads ``model.rnn.state_dict()`` (an LSTM ``CharLM``, any depth, no
-    dropout at evaluation); the read-out and log-softmax are NumPy too. Every row reads its
-    whole input at once from a zero state. Returns a float.
+    dropout at evaluation); the read-out and log-softmax are NumPy too. Every row starts
+    from a zero state and is read in chunks of ``chunk_len`` steps, the state carried from
+    chunk to chunk (the result does not depend on ``chunk_len``; the chunks bound the
+    memory, which for a whole stream at once would hold every gate of every step).
+    Returns a float.
     """
     from lstm_lib.numpy import LSTM
 
     if model.cell != "lstm":
         raise ValueError(f"numpy_lstm_bpc needs an LSTM CharLM, got cell={model.cell!r}")
+    chunk_len = positive_int("chunk_len", chunk_len)
     x, y = _layout_ids(ids, layout)
     lstm = LSTM(model.vocab_size, model.hidden_size, num_layers=model.num_layers)
     lstm.load_state_dict(model.rnn.state_dict())
-    out, _ = lstm.forward(np.eye(model.vocab_size)[x])
     w = model.head.weight.detach().double().numpy()
     b = model.head.bias.detach().double().numpy()
-    logits = out @ w.T + b
-    m = logits.max(-1, keepdims=True)
-    logp = logits - m - np.log(np.exp(logits - m).sum(-1, keepdims=True))
-    picked = np.take_along_axis(logp, y[..., None], -1)[..., 0]
-    return float(-picked[layout.mask].sum() / (layout.targets.size * LN2))
+    eye = np.eye(model.vocab_size)
+    total, state = 0.0, None
+    for s in range(0, x.shape[1], chunk_len):
+        out, state = lstm.forward(eye[x[:, s: s + chunk_len]], state)
+        logits = out @ w.T + b
+        m = logits.max(-1, keepdims=True)
+        logp = logits - m - np.log(np.exp(logits - m).sum(-1, keepdims=True))
+        picked = np.take_along_axis(logp, y[:, s: s + chunk_len, None], -1)[..., 0]
+        total += float(picked[layout.mask[:, s: s + chunk_len]].sum())
+    return -total / (layout.targets.size * LN2)
 
 
 def float64_copy(model: CharLM) -> CharLM:

@@ -105,3 +105,40 @@ def gate_heatmaps(trace: Mapping[str, Any], *, sample: int = 0, layer: int = 0,
     axes[-1].set_xlabel("time step t")
     fig.tight_layout()
     return fig
+
+
+def grouped_bars(ax: Axes, groups: Sequence[str], series: Mapping[str, Sequence[float]], *,
+                 colors: Sequence[str] | None = None,
+                 bar_labels: Mapping[str, Sequence[str]] | None = None, fmt: str = "%.2f",
+                 width: float = 0.76, fontsize: float = 8) -> list[Any]:
+    """Bars side by side: one group per entry of ``groups`` (the x ticks), one bar per series
+    in each group (name -> one value per group), the series' name as its legend label.
+
+    The bars of a group share ``width`` (in units of the distance between groups) and sit
+    centred on the group's tick. Each bar is labelled with its value in ``fmt``, or with
+    ``bar_labels[name]`` (one string per group) where given. ``colors``: one per series
+    (default: Matplotlib's cycle). Returns the ``BarContainer`` of every series, in order.
+    """
+    if not series:
+        raise ValueError("grouped_bars needs at least one series")
+    if colors is not None and len(colors) != len(series):
+        raise ValueError(f"{len(colors)} colours for {len(series)} series")
+    xs = np.arange(len(groups))
+    n, w = len(series), width / len(series)
+    containers = []
+    for k, (name, values) in enumerate(series.items()):
+        v = _numpy(values)
+        if v.shape != (len(groups),):
+            raise ValueError(f"series {name!r} needs {len(groups)} values, got shape {v.shape}")
+        kw = {} if colors is None else {"color": colors[k]}
+        bars = ax.bar(xs + (k - (n - 1) / 2) * w, v, w, label=name, **kw)
+        labels = (bar_labels or {}).get(name)
+        if labels is not None:
+            if len(labels) != len(groups):
+                raise ValueError(f"{len(labels)} bar labels for {len(groups)} groups")
+            ax.bar_label(bars, labels=list(labels), fontsize=fontsize)
+        else:
+            ax.bar_label(bars, fmt=fmt, fontsize=fontsize)
+        containers.append(bars)
+    ax.set_xticks(xs, list(groups))
+    return containers

@@ -179,13 +179,14 @@ def correlate_units(activations: np.ndarray,
 
 @dataclass(frozen=True)
 class FeatureUnits:
-    """For one feature: the ``best`` unit (largest |r|), its ``r`` (signed), and ``count``,
-    how many units have ``|r| > threshold``."""
+    """For one feature: the ``best`` unit (largest |r|), its ``r`` (signed), ``units``, the
+    units with ``|r| > threshold`` (ascending), and ``count``, how many there are."""
 
     feature: str
     best: int
     r: float
     count: int
+    units: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,13 @@ class UnitSummary:
         """Share of the units that pass the threshold for some feature."""
         return len(self.interpretable) / self.n_units
 
+    def passing(self, features: Sequence[str]) -> tuple[int, ...]:
+        """The units that pass the threshold for at least one of ``features`` (ascending)."""
+        unknown = [f for f in features if f not in self.per_feature]
+        if unknown:
+            raise KeyError(f"no feature {unknown}; the summary has {sorted(self.per_feature)}")
+        return tuple(sorted(set().union(*(self.per_feature[f].units for f in features))))
+
 
 def unit_summary(r: Mapping[str, np.ndarray], threshold: float = 0.5) -> UnitSummary:
     """Summarise ``correlate_units``'s result: name -> r ``(H,)``."""
@@ -219,7 +227,8 @@ def unit_summary(r: Mapping[str, np.ndarray], threshold: float = 0.5) -> UnitSum
         best = int(np.argmax(np.abs(v)))
         hits = np.abs(v) > threshold
         passing |= hits
-        per[name] = FeatureUnits(name, best, float(v[best]), int(hits.sum()))
+        per[name] = FeatureUnits(name, best, float(v[best]), int(hits.sum()),
+                                 tuple(int(i) for i in np.flatnonzero(hits)))
     return UnitSummary(per, tuple(int(i) for i in np.flatnonzero(passing)), len(passing),
                        threshold)
 

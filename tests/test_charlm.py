@@ -100,6 +100,8 @@ def test_numpy_lstm_reproduces_the_torch_bpc(vocab):
     lay = eval_layout(len(ids), 4, 20)
     ref = stream_bpc(float64_copy(m), ids, lay)
     assert abs(numpy_lstm_bpc(m, ids, lay) - ref) < 1e-12
+    for chunk_len in (1, 7, 10_000):                      # the state carries across chunks
+        assert abs(numpy_lstm_bpc(m, ids, lay, chunk_len=chunk_len) - ref) < 1e-12
     with pytest.raises(ValueError):
         numpy_lstm_bpc(CharLM(vocab.size, 4, "gru"), ids, lay)
 

@@ -11,6 +11,7 @@ from lstm_lib.data.streams import join_batches
 from lstm_lib.data.text import (
     UNK,
     CharVocab,
+    TextCorpus,
     eval_layout,
     is_test_file,
     python_source_corpus,
@@ -54,6 +55,19 @@ def test_file_spans_cover_the_range(corpus):
     assert all(s[1] == t[0] for s, t in zip(spans, spans[1:]))
     with pytest.raises(ValueError):
         corpus.file_spans(10, 5)
+
+
+def test_package_shares_count_characters_per_folder():
+    files = ("k/a.py", "k/src/x/one.py", "k/src/x/two.py", "k/src/y/deep/three.py")
+    texts = ["aaaa", "bb", "cccccc", "dddddddd"]                    # 4 + 2 + 6 + 8 = 20
+    starts = np.cumsum([0] + [len(t) for t in texts[:-1]], dtype=np.int64)
+    c = TextCorpus(text="".join(texts), files=files, starts=starts, package="k", version="0",
+                   sha256="")
+    assert c.package_shares(0, 20) == [("k/src/x", 0.4), ("k/src/y", 0.4), ("k", 0.2)]
+    assert [k for k, _ in c.package_shares(0, 20, depth=4)] == ["k/src/x", "k/src/y/deep", "k"]
+    assert c.package_shares(0, 20, depth=1) == [("k", 1.0)]
+    assert c.package_shares(5, 16) == [("k/src/x", 7 / 11), ("k/src/y", 4 / 11)]
+    assert c.package_shares(6, 7) == [("k/src/x", 1.0)]
 
 
 def test_wrong_pin_refuses():

@@ -110,6 +110,18 @@ def test_correlation_finds_the_planted_unit():
     assert s.per_feature["depth"].best == 3 and s.per_feature["depth"].r < -0.9
     assert s.per_feature["depth"].count == 1 and s.per_feature["noise"].count == 0
     assert s.interpretable == (3,) and s.fraction == pytest.approx(1 / 6)
+    assert s.per_feature["depth"].units == (3,) and s.per_feature["noise"].units == ()
+    assert s.passing(["depth", "noise"]) == (3,) and s.passing(["noise"]) == ()
+    with pytest.raises(KeyError):
+        s.passing(["column"])
+
+
+def test_passing_joins_the_units_of_several_features():
+    r = {"a": np.array([0.9, 0.1, -0.6, 0.0]), "b": np.array([0.0, 0.7, 0.8, 0.2])}
+    s = unit_summary(r, threshold=0.5)
+    assert s.per_feature["a"].units == (0, 2) and s.per_feature["b"].units == (1, 2)
+    assert s.passing(["a", "b"]) == s.interpretable == (0, 1, 2)
+    assert set(s.passing(["b"])) - set(s.passing(["a"])) == {1}
 
 
 def test_correlation_checks():

@@ -76,6 +76,20 @@ class TextCorpus:
         last = int(np.searchsorted(self.starts, stop, side="left"))
         return [(int(self.starts[j]), int(ends[j])) for j in range(first, last)]
 
+    def package_shares(self, start: int, stop: int, depth: int = 3) -> list[tuple[str, float]]:
+        """How ``text[start:stop]`` divides among (sub)packages: the share of its characters
+        that lie in files of each folder, cut to its first ``depth`` components
+        (``keras/src/utils/io_utils.py`` -> ``keras/src/utils`` at depth 3; a file in a
+        shallower folder counts for that folder). Returns ``(folder, share)`` pairs, largest
+        share first (ties by name); the shares sum to 1."""
+        depth = positive_int("depth", depth)
+        shares: Counter[str] = Counter()
+        for a, b in self.file_spans(start, stop):
+            folder = "/".join(self.file_at(a).split("/")[:-1][:depth])
+            shares[folder] += min(b, stop) - max(a, start)
+        total = stop - start
+        return sorted(((k, v / total) for k, v in shares.items()), key=lambda kv: (-kv[1], kv[0]))
+
 
 def python_source_corpus(package: str = "keras", version: str = KERAS_PIN) -> TextCorpus:
     """The non-test ``.py`` files of the installed distribution ``package``, sorted by path.
