@@ -17,6 +17,10 @@ This script fails, naming notebook and cell, when:
 - a library that loads NumPy or torch (numpy, torch, matplotlib, pandas, keras, ...) is
   imported before ``import lstm_lib``: lstm_lib must load first, so that its short waits for
   the thread pools take effect (lstm_lib/threads.py);
+- a cell starts with ``# NBVAL_IGNORE_OUTPUT`` (nbval then does not compare its output)
+  but is not the notebook's only such cell, or the next code cell asserts nothing: the rule
+  (CONTRIBUTING.md) allows it only for text sampled from a trained model, followed by a cell
+  that asserts the claims made about it;
 - the notebook lies in book/ but is not listed in _toc.yml (the book build would fail).
 """
 
@@ -70,6 +74,23 @@ def import_order_problem(cells: list) -> str | None:
     return None
 
 
+def ignore_output_problems(cells: list) -> list[str]:
+    """The ``# NBVAL_IGNORE_OUTPUT`` rule: one such cell at most, followed by an assert."""
+    code = [(i, c) for i, c in enumerate(cells) if c.cell_type == "code" and c.source.strip()]
+    marked = [k for k, (_, c) in enumerate(code)
+              if c.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT")]
+    found = []
+    if len(marked) > 1:
+        found.append(f"{len(marked)} cells are marked NBVAL_IGNORE_OUTPUT (cells "
+                     f"{', '.join(str(code[k][0]) for k in marked)}): at most one is allowed")
+    for k in marked:
+        nxt = code[k + 1][1].source if k + 1 < len(code) else ""
+        if not re.search(r"^\s*assert\b", nxt, re.MULTILINE):
+            found.append(f"cell {code[k][0]} is marked NBVAL_IGNORE_OUTPUT but the next code "
+                         "cell asserts nothing about its output")
+    return found
+
+
 def problems(path: Path, listed: set[str] | None = None) -> list[str]:
     """The problems found in the notebook at ``path`` (an empty list if there are none).
 
@@ -103,6 +124,7 @@ def problems(path: Path, listed: set[str] | None = None) -> list[str]:
             elif out.output_type == "stream" and out.name == "stderr":
                 text = "".join(out.text).strip().splitlines()
                 found.append(f"{where} wrote to stderr: {text[0][:80] if text else ''!r}")
+    found += ignore_output_problems(cells)
     order = import_order_problem(cells)
     if order:
         found.append(order)

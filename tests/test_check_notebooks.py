@@ -139,3 +139,17 @@ def test_lstm_lib_must_be_imported_before_numpy_or_torch(tmp_path):
     assert check.problems(write(tmp_path, nb)) == []
     nb.cells[1].source = "from matplotlib import pyplot\nx = 1"  # no lstm_lib at all
     assert "imports matplotlib before lstm_lib" in check.problems(write(tmp_path, nb))[0]
+
+
+def test_nbval_ignore_output_needs_an_assert_after_it_and_only_once(tmp_path):
+    nb = good_notebook()
+    nb.cells[1].source = "# NBVAL_IGNORE_OUTPUT\nx = 1"
+    nb.cells[3].source = "assert x == 1\nprint(x)"
+    assert check.problems(write(tmp_path, nb)) == []
+    nb.cells[3].source = "print(x)"
+    assert check.problems(write(tmp_path, nb)) == [
+        "cell 1 is marked NBVAL_IGNORE_OUTPUT but the next code cell asserts nothing about "
+        "its output"]
+    nb.cells[3].source = "# NBVAL_IGNORE_OUTPUT\nassert x == 1\nprint(x)"
+    found = check.problems(write(tmp_path, nb))
+    assert any("2 cells are marked NBVAL_IGNORE_OUTPUT" in p for p in found)
