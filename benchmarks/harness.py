@@ -13,6 +13,7 @@ Nothing here asserts a time: speed is reported, never tested.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import statistics
@@ -39,6 +40,7 @@ PROFILES_SCRIPT = Path(__file__).resolve().parent.parent / ".ci" / "kernel_profi
 _profile = "native"
 
 
+@functools.cache
 def profile_variables(name: str) -> dict[str, str]:
     """The kernel variables that ``.ci/kernel_profiles.sh name`` sets ({} for native)."""
     script = f'source "{PROFILES_SCRIPT}" {name} && env -0'
@@ -64,7 +66,7 @@ def worker_env(threads: int, extra: dict[str, str] | None = None) -> dict[str, s
            if k not in POOL_VARIABLES and k not in KERNEL_VARIABLES}
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[name] = str(threads)
-    env.update(profile_variables(_profile))
+    env.update(dict(profile_variables(_profile)))
     env.update(extra or {})
     return env
 
