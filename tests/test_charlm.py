@@ -1,175 +1,127 @@
-"""Tests for lstm_lib.charlm: the character model, bpc, training, the NumPy twin, sampling."""
+"""lstm_lib.charlm: the language-model chapter's measurements of a char_lm checkpoint."""
 
 from __future__ import annotations
 
-import math
+import copy
 
 import numpy as np
 import pytest
 import torch
 
-from lstm_lib.charlm import (
-    CharLM,
-    DecayingAdam,
-    bits_per_char,
-    count_parameters,
-    float64_copy,
-    hidden_for_budget,
-    numpy_lstm_bpc,
-    sample,
-    sample_stats,
-    stream_bpc,
-    train_charlm,
-)
-from lstm_lib.data.text import CharVocab, eval_layout
+from lstm_lib import charlm
+from lstm_lib.ngram_lm import NGramLM
+from lstm_lib.numpy import LSTM
+from lstm_lib.recipes import char_lm as recipe
 
-TEXT = "def add(a, b):\n    return a + b\n\n" * 40
+TEXT = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(200))
 
 
 @pytest.fixture(scope="module")
-def vocab():
-    return CharVocab.from_text(TEXT)
+def ck(tmp_path_factory):
+    torch.set_num_threads(1)
+    args = recipe.Args(steps=20, hidden_size=10, embedding_size=5, batch_size=4, chunk_len=16,
+                       eval_every=10, eval_chars=200, eval_rows=3, eval_warmup=8)
+    root = tmp_path_factory.mktemp("ck")
+    recipe.fit_and_save(TEXT, args, root / "tiny", source="test", log=lambda *_: None)
+    return charlm.load_checkpoint("tiny", root=root)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
-@pytest.mark.parametrize("layers", [1, 2])
-def test_parameter_count_formula(cell, layers):
-    m = CharLM(11, 7, cell, num_layers=layers)
-    assert sum(p.numel() for p in m.parameters()) == count_parameters(cell, 11, 7, layers)
+def test_load_checkpoint(ck, tmp_path):
+    assert ck.args.hidden_size == 10 and ck.parameters == ck.manifest["parameters"]
+    assert not ck.model.training
+    with pytest.raises(ValueError, match="make train"):
+        charlm.load_checkpoint("missing", root=tmp_path)
 
 
-def test_hidden_for_budget_matches_the_lstm():
-    n = count_parameters("lstm", 97, 128)
-    for cell in ("gru", "rnn"):
-        H = hidden_for_budget(cell, 97, n)
-        got = count_parameters(cell, 97, H)
-        assert abs(got - n) <= abs(count_parameters(cell, 97, H + 1) - n)
-        assert abs(got - n) <= abs(count_parameters(cell, 97, H - 1) - n)
-        assert abs(got - n) / n < 0.02
+def test_untrained_is_the_seeded_initialisation(ck):
+    a, b = charlm.untrained(ck), charlm.untrained(ck)
+    assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
+    assert not torch.equal(a.head.weight, ck.model.head.weight)
+    state = torch.random.get_rng_state()
+    charlm.untrained(ck)
+    assert torch.equal(state, torch.random.get_rng_state())      # the global generator untouched
 
 
-def test_forward_shapes_seed_and_checks(vocab):
-    m, m2 = CharLM(vocab.size, 8, seed=3), CharLM(vocab.size, 8, seed=3)
-    assert all(torch.equal(a, b) for a, b in zip(m.state_dict().values(),
-                                                 m2.state_dict().values()))
-    before = torch.rand(1)
-    torch.manual_seed(0)
-    CharLM(vocab.size, 8, seed=5)
-    after_model = torch.rand(1)
-    torch.manual_seed(0)
-    assert torch.equal(after_model, torch.rand(1))   # the global generator is untouched
-    del before
-    ids = torch.from_numpy(vocab.encode(TEXT[:30])).view(3, 10)
-    logits, (h, c) = m(ids)
-    assert logits.shape == (3, 10, vocab.size) and h.shape == c.shape == (1, 3, 8)
+def test_numpy_twin_reproduces_the_torch_scores_in_float64(ck):
+    model = charlm.load_checkpoint(ck.name, root=ck.directory.parent).model.double()
+    ids = ck.vocab.encode(TEXT[:1500])
+    ours = charlm.numpy_log2_probs(model, ids, rows=3, warmup=8, chunk_len=50)
+    ref = recipe.log2_probs(model, ids, 3, 8)
+    assert ours.shape == ref.shape and np.abs(ours - ref).max() < 1e-12
     with pytest.raises(TypeError):
-        m(torch.zeros(3, 10))
+        charlm.numpy_log2_probs(model, ids.astype(float))
+
+
+def test_cell_states_match_one_trace_of_the_whole_text(ck):
+    model = ck.model
+    ids = ck.vocab.encode(TEXT[:300])
+    c = charlm.cell_states(copy.deepcopy(model).double(), ids)
+    lstm = LSTM(5, 10)
+    lstm.load_state_dict(model.rnn.state_dict())
+    whole = lstm.trace(model.embed.weight.detach().double().numpy()[ids][None])["c"][0, 0]
+    assert c.shape == (300, 10) and np.abs(c - whole).max() < 1e-12
+
+
+def brute_force_repeats(reference: np.ndarray, ids: np.ndarray, m: int) -> np.ndarray:
+    windows = {tuple(reference[i: i + m]) for i in range(len(reference) - m + 1)}
+    mask = np.zeros(len(ids), dtype=bool)
+    for s in range(len(ids) - m + 1):
+        if tuple(ids[s: s + m]) in windows:
+            mask[s: s + m] = True
+    return mask
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_long_repeat_mask_against_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    reference = rng.integers(0, 3, 400)
+    ids = np.concatenate([rng.integers(0, 3, 50), reference[100:130], rng.integers(0, 3, 60),
+                          reference[5:12]])
+    for m in (4, 8, 20):
+        assert (charlm.long_repeat_mask(reference, ids, m)
+                == brute_force_repeats(reference, ids, m)).all(), m
+    got = charlm.long_repeat_mask(reference, ids, 20)
+    assert got[50:80].all() and not got[-7:].any()
+
+
+def test_long_repeat_mask_edge_cases():
+    assert not charlm.long_repeat_mask(np.arange(5), np.arange(3), 4).any()
     with pytest.raises(ValueError):
-        m(torch.zeros(30, dtype=torch.int64))
-    with pytest.raises(ValueError):
-        CharLM(vocab.size, 8, dropout=0.5)        # between layers needs 2 layers
-    with pytest.raises(ValueError):
-        CharLM(vocab.size, 8, cell="lstmx")
-    with pytest.raises(ValueError):
-        CharLM(vocab.size, 8, output_dropout=1.0)
-
-
-def test_bits_per_char_is_cross_entropy_in_bits():
-    logits = torch.zeros(2, 3, 8)                  # uniform over 8 symbols: 3 bits
-    assert float(bits_per_char(logits, torch.zeros(2, 3, dtype=torch.int64))) == \
-        pytest.approx(3.0)
-    with pytest.raises(ValueError):
-        bits_per_char(logits, torch.zeros(2, 4, dtype=torch.int64))
-
-
-def test_stream_bpc_equals_the_mean_over_scored_positions(vocab):
-    m = CharLM(vocab.size, 6, seed=1).double()
-    ids = vocab.encode(TEXT[:400])
-    lay = eval_layout(len(ids), 3, 10)
-    got = stream_bpc(m, ids, lay, chunk_len=17)     # chunks: the state is carried
-    with torch.no_grad():
-        logits, _ = m(torch.from_numpy(ids[lay.inputs]))
-        logp = torch.log_softmax(logits, -1).numpy()
-    picked = np.take_along_axis(logp, ids[lay.inputs + 1][..., None], -1)[..., 0]
-    assert got == pytest.approx(-picked[lay.mask].mean() / math.log(2), rel=1e-12)
-
-
-def test_numpy_lstm_reproduces_the_torch_bpc(vocab):
-    m = CharLM(vocab.size, 9, seed=2)
-    ids = vocab.encode(TEXT[:500])
-    lay = eval_layout(len(ids), 4, 20)
-    ref = stream_bpc(float64_copy(m), ids, lay)
-    assert abs(numpy_lstm_bpc(m, ids, lay) - ref) < 1e-12
-    for chunk_len in (1, 7, 10_000):                      # the state carries across chunks
-        assert abs(numpy_lstm_bpc(m, ids, lay, chunk_len=chunk_len) - ref) < 1e-12
-    with pytest.raises(ValueError):
-        numpy_lstm_bpc(CharLM(vocab.size, 4, "gru"), ids, lay)
-
-
-def test_unit_forget_bias(vocab):
-    m = CharLM(vocab.size, 5, num_layers=2, unit_forget_bias=True)
-    for k in (0, 1):
-        b_ih, b_hh = getattr(m.rnn, f"bias_ih_l{k}"), getattr(m.rnn, f"bias_hh_l{k}")
-        assert torch.equal(b_ih[5:10] + b_hh[5:10], torch.ones(5))
-    plain = CharLM(vocab.size, 5, num_layers=2)
-    assert torch.equal(plain.rnn.bias_ih_l0[:5], m.rnn.bias_ih_l0[:5])  # other gates as drawn
-    with pytest.raises(ValueError):
-        CharLM(vocab.size, 5, "gru", unit_forget_bias=True)
-
-
-def test_decaying_adam_schedule():
-    p = [torch.nn.Parameter(torch.zeros(1))]
-    opt = DecayingAdam(p, 1.0, steps=10, decay=0.5, final=0.1)
-    rates = [opt.rate(t) for t in range(10)]
-    assert rates[:5] == [1.0] * 5 and rates[-1] == pytest.approx(0.1)
-    assert all(a >= b for a, b in zip(rates, rates[1:]))
-    for _ in range(3):
-        p[0].grad = torch.ones(1)
-        opt.step()
-    assert opt.param_groups[0]["lr"] == rates[2]
-    assert DecayingAdam(p, 0.5, steps=4, decay=0).rate(3) == 0.5
-
-
-@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
-def test_training_lowers_the_bpc(vocab, cell):
-    ids = vocab.encode(TEXT)
-    m = CharLM(vocab.size, 24, cell, seed=0)
-    lay = eval_layout(len(ids), 4, 8)
-    before = stream_bpc(m, ids, lay)
-    hist = train_charlm(m, ids, steps=60, batch_size=4, chunk_len=16, lr=2e-2,
-                        eval_fn=lambda mm: {"bpc": stream_bpc(mm, ids, lay)}, eval_every=30)
-    after = stream_bpc(m, ids, lay)
-    assert len(hist.loss) == 60 and hist.metrics["bpc"][-1] == pytest.approx(after)
-    assert before > math.log2(vocab.size) - 0.5 and after < before - 1.5
-
-
-def test_sampling_is_seeded_and_follows_the_temperature(vocab):
-    ids = vocab.encode(TEXT)
-    m = CharLM(vocab.size, 24, seed=0)
-    train_charlm(m, ids, steps=80, batch_size=4, chunk_len=16, lr=2e-2)
-    m64 = float64_copy(m)
-    a = sample(m64, vocab, "def ", 200, 0.5, seed=1)
-    assert len(a) == 200 and a == sample(m64, vocab, "def ", 200, 0.5, seed=1)
-    hot1 = sample(m64, vocab, "def ", 200, 2.0, seed=1)
-    assert hot1 != sample(m64, vocab, "def ", 200, 2.0, seed=2)   # another seed, other draws
-    words = set(TEXT.replace("(", " ").replace(")", " ").replace(",", " ").split())
-    cold = sample_stats(sample(m64, vocab, "def ", 400, 0.3, seed=1), words)
-    hot = sample_stats(sample(m64, vocab, "def ", 400, 3.0, seed=1), words)
-    assert cold.word_fraction > hot.word_fraction + 0.2
-    assert cold.distinct_fraction < hot.distinct_fraction - 0.2
-    with pytest.raises(ValueError):
-        sample(m64, vocab, "", 10, 1.0, seed=0)
-    with pytest.raises(ValueError):
-        sample(m64, vocab, "d", 10, 0.0, seed=0)
-
-
-def test_sample_stats_by_hand():
-    s = sample_stats("x = foo(1)\nx = foo(1)\n$ bar\n", {"x", "foo"})
-    assert s.n_words == 5 and s.word_fraction == pytest.approx(4 / 5)
-    assert s.distinct_fraction == pytest.approx(3 / 5)
-    # tokens: x = foo ( 1 ) twice (12), then $ (error) and bar: 14 tokens, 1 error
-    assert s.error_token_fraction == pytest.approx(1 / 14)
-    empty = sample_stats("", set())
-    assert math.isnan(empty.word_fraction) and empty.n_words == 0
+        charlm.long_repeat_mask(np.arange(5), np.arange(5).reshape(1, 5), 2)
     with pytest.raises(TypeError):
-        sample_stats(b"x", set())
+        charlm.long_repeat_mask(np.arange(5.0), np.arange(5), 2)
+
+
+def test_primed_bits_reward_a_text_seen_before():
+    rng = np.random.default_rng(0)
+    text = "".join(rng.choice(list("abcdefgh"), 20_000))
+    fresh = "".join(rng.choice(list("abcdefgh"), 5_000))
+    assert charlm.primed_bits(text, text[:5_000], "lzma") < 0.2       # a copy costs little
+    assert charlm.primed_bits(text, fresh, "lzma") > 2.5              # random text: ~3 bits
+    assert charlm.primed_bits("", fresh, "bz2") > 2.5
+    with pytest.raises(ValueError):
+        charlm.primed_bits("a", "b", "zip")
+
+
+def test_ngram_sample_is_seeded_and_follows_the_counts():
+    ids = np.array([0, 1, 2] * 300)
+    lm = NGramLM(3, 4).fit(ids)
+    out = charlm.ngram_sample(lm, 3, [0.01, 0.01, 0.01], np.array([0, 1]), 60, 0.5, seed=2)
+    assert out.tolist() == ([2, 0, 1] * 20)                          # cold: the counted cycle
+    hot = charlm.ngram_sample(lm, 3, [1.0, 1.0, 1.0], np.array([0, 1]), 400, 3.0, seed=2)
+    assert (hot == charlm.ngram_sample(lm, 3, [1.0] * 3, np.array([0, 1]), 400, 3.0, 2)).all()
+    assert set(hot.tolist()) == {0, 1, 2, 3}                         # hot: everything appears
+    with pytest.raises(ValueError):
+        charlm.ngram_sample(lm, 3, [1.0] * 3, np.array([0]), 5)
+
+
+def test_tokenizes_and_sample_stats():
+    assert charlm.tokenizes("x = f(a, b)") and charlm.tokenizes("    return (x +")
+    assert charlm.tokenizes('"""docstring opens')
+    assert not charlm.tokenizes("x = 'open") and not charlm.tokenizes("a $ b")
+    s = charlm.sample_stats("x = 1\n\ny = 'a\nfoo bar foo\n", {"x", "foo"})
+    assert (s.n_lines, s.n_words) == (3, 6)                  # x, y, a, foo, bar, foo
+    assert s.line_fraction == pytest.approx(2 / 3) and s.word_fraction == pytest.approx(3 / 6)
+    assert s.distinct_fraction == pytest.approx(5 / 6)
+    with pytest.raises(TypeError):
+        charlm.sample_stats(b"x", set())

@@ -1,4 +1,4 @@
-"""Tests for lstm_lib.data.text: the corpus, the vocabulary, the split, the layouts."""
+"""Tests for lstm_lib.data.text: the corpus and its split."""
 
 from __future__ import annotations
 
@@ -7,16 +7,11 @@ import hashlib
 import numpy as np
 import pytest
 
-from lstm_lib.data.streams import join_batches
 from lstm_lib.data.text import (
-    UNK,
-    CharVocab,
     TextCorpus,
-    eval_layout,
     is_test_file,
     python_source_corpus,
     split_by_position,
-    stream_batches,
 )
 
 
@@ -85,31 +80,6 @@ def test_is_test_file():
     assert not is_test_file("keras/src/utils/contest.py")
 
 
-def test_vocab_round_trip_and_unknowns():
-    v = CharVocab.from_text("banana\n", min_count=1)
-    assert v.chars == ("\n", "a", "b", "n") and v.size == 5 and v.unk_id == 4
-    ids = v.encode("banana\n")
-    assert ids.dtype == np.int64 and v.decode(ids) == "banana\n"
-    assert v.encode("bx").tolist() == [2, 4] and v.decode([4]) == UNK
-    rare = CharVocab.from_text("aaab", min_count=2)
-    assert rare.chars == ("a",)
-    assert CharVocab.from_text("aé", ascii_only=True).chars == ("a",)
-
-
-def test_vocab_checks():
-    v = CharVocab("ab")
-    with pytest.raises(TypeError):
-        v.encode(["a"])
-    with pytest.raises(TypeError):
-        v.decode(np.array([0.0]))
-    with pytest.raises(ValueError):
-        v.decode([3])
-    with pytest.raises(ValueError):
-        CharVocab(["ab"])
-    with pytest.raises(ValueError):
-        CharVocab("aa")
-
-
 def test_split_is_by_position():
     s = split_by_position(1000, 0.1, 0.2)
     assert (s.train, s.val, s.test) == (slice(0, 700), slice(700, 800), slice(800, 1000))
@@ -118,44 +88,3 @@ def test_split_is_by_position():
     with pytest.raises(ValueError):
         split_by_position(1000, 0.0, 0.1)
 
-
-def test_stream_batches_pair_each_character_with_the_next():
-    ids = np.arange(101, dtype=np.int64)
-    pairs = stream_batches(ids, batch_size=4, chunk_len=5)
-    for x, y in pairs:
-        assert x.shape == y.shape == (4, 5)
-        np.testing.assert_array_equal(y, x + 1)
-    rows = join_batches([x for x, _ in pairs])
-    np.testing.assert_array_equal(rows[1], np.arange(25, 50))  # row 1 continues across batches
-    with pytest.raises(TypeError):
-        stream_batches(np.arange(10.0), 2, 2)
-
-
-@pytest.mark.parametrize("n, rows, warmup", [(100, 3, 5), (57, 1, 0), (1000, 16, 64)])
-def test_eval_layout_scores_each_position_once(n, rows, warmup):
-    lay = eval_layout(n, rows, warmup)
-    assert lay.inputs.shape == lay.mask.shape == (rows, warmup + lay.length)
-    np.testing.assert_array_equal(lay.targets,
-                                  np.arange(warmup + 1, warmup + 1 + rows * lay.length))
-    assert lay.targets.max() < n and lay.inputs.min() == 0
-    assert (np.diff(lay.inputs, axis=1) == 1).all()          # each row is contiguous
-    first_scored = lay.inputs[:, warmup] + 1
-    assert (first_scored - lay.inputs[:, 0] >= warmup).all()  # warmup characters of context
-    assert n - 1 - lay.targets.max() < rows
-
-
-def test_eval_layout_spread_rows_sample_the_whole_stream():
-    lay = eval_layout(1000, 4, 10, length=50)
-    assert lay.inputs.shape == (4, 60) and lay.inputs[0, 0] == 0
-    assert lay.targets.max() == 999                       # the last row ends at the end
-    assert (np.diff(lay.targets) > 0).all() and lay.targets.size == 200
-    assert (np.diff(lay.inputs[:, 0]) >= 60).all()        # rows do not overlap
-    with pytest.raises(ValueError):
-        eval_layout(100, 4, 10, length=20)
-
-
-def test_eval_layout_checks():
-    with pytest.raises(ValueError):
-        eval_layout(10, 20, 0)
-    with pytest.raises(ValueError):
-        eval_layout(10, 2, -1)

@@ -1,0 +1,94 @@
+"""The data a checkpoint's manifest may name, each made again offline from an installed package.
+
+A checkpoint (``lstm_lib.checkpoints``) records ``data: {"source": NAME, "sha256": ...}``.
+``data_file(NAME)`` writes that data to ``_build/data/NAME.SUFFIX`` (once; again only when
+its bytes change) and returns the path, which is what a recipe's ``--text`` / ``--data``
+option takes. Each source is a function that returns the file's bytes, so the SHA-256 of
+the file is the SHA-256 of the data.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA_CACHE = ROOT / "_build" / "data"
+
+
+@dataclass(frozen=True)
+class Source:
+    """``make()`` returns the data file's bytes; ``suffix`` its file type (``.txt``)."""
+
+    make: Callable[[], bytes]
+    suffix: str
+    about: str
+
+
+def _keras_source() -> bytes:
+    from lstm_lib.data.text import python_source_corpus
+
+    return python_source_corpus().text.encode("utf-8")
+
+
+@functools.cache
+def _japanese_vowels() -> bytes:
+    from lstm_lib.data.vowels import vowels_npz_bytes
+
+    return vowels_npz_bytes()
+
+
+@functools.cache
+def _sunspots() -> bytes:
+    from lstm_lib.data.real_series import load_sunspots, series_csv_bytes
+
+    return series_csv_bytes(load_sunspots())
+
+
+@functools.cache
+def _co2_monthly() -> bytes:
+    from lstm_lib.data.real_series import load_co2, monthly_means, series_csv_bytes
+
+    return series_csv_bytes(monthly_means(load_co2()))
+
+
+SOURCES: dict[str, Source] = {
+    "keras-3.15.1-source": Source(
+        _keras_source, ".txt",
+        "the non-test .py files of keras 3.15.1, sorted by path and joined "
+        "(lstm_lib.data.text.python_source_corpus)"),
+    "japanese-vowels": Source(
+        _japanese_vowels, ".npz",
+        "Japanese Vowels from sktime (270 training and 370 test utterances, 12 LPC "
+        "coefficients per frame, 7-29 frames, 9 speakers) in lstm_lib.recipes.classify's "
+        "npz format (lstm_lib.data.vowels.vowels_npz_bytes)"),
+    "sunspots": Source(
+        _sunspots, ".csv",
+        "yearly sunspot numbers 1700-2008 from statsmodels.datasets.sunspots, as a CSV "
+        "(lstm_lib.data.real_series.series_csv_bytes)"),
+    "co2-monthly": Source(
+        _co2_monthly, ".csv",
+        "monthly means of statsmodels' weekly Mauna Loa CO2, March 1958 - December 2001 "
+        "(526 months, 5 without an observed week left empty), as a CSV "
+        "(lstm_lib.data.real_series.monthly_means, series_csv_bytes)"),
+}
+
+
+def data_file(name: str, cache: Path = DATA_CACHE) -> Path:
+    """The data of source ``name`` written to ``cache/NAME.SUFFIX``; returns the path."""
+    if name not in SOURCES:
+        raise ValueError(f"unknown data source {name!r}; known: {sorted(SOURCES)}")
+    source = SOURCES[name]
+    data = source.make()
+    path = Path(cache) / f"{name}{source.suffix}"
+    if not path.exists() or path.read_bytes() != data:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return path
+
+
+__all__ = ["SOURCES", "Source", "data_file", "DATA_CACHE"]
