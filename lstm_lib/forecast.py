@@ -10,8 +10,12 @@ of origins and returns an array ``(n_origins, H)`` whose column ``h - 1`` is the
 ``h`` steps ahead; ``truth_paths`` returns the values they are scored against.
 
 The LSTM is ``torch.nn.LSTM`` (fast); the book's readable twin ``lstm_lib.torch.LSTM`` holds
-the same weights and would give the same forecasts, only slower. statsmodels is imported
-inside the functions that need it.
+the same weights and would give the same forecasts, only slower. The model, the windows, the
+scaler, the training loop and the recursive and direct forecasts are the recipe's
+(``lstm_lib.recipes.forecast``, one concept in one place); this module adds checked inputs,
+seeds that leave torch's global generator as it was, ensembles of seeds, the baselines and
+ARIMA. ``LSTMForecaster.from_checkpoints`` makes an ensemble of the recipe's checkpoints.
+statsmodels is imported inside the functions that need it.
 """
 
 from __future__ import annotations
@@ -19,16 +23,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from lstm_lib import checks
 from lstm_lib.checks import positive_int
-from lstm_lib.data.windows import make_windows
-from lstm_lib.train import History, fit
+from lstm_lib.recipes import forecast as recipe
+from lstm_lib.train import History
 
 # --------------------------------------------------------------------------- inputs
 
@@ -90,40 +94,25 @@ def rmse_by_horizon(forecasts: np.ndarray, truth: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class MinMaxScaler:
+class MinMaxScaler(recipe.MinMaxScaler):
     """``z = (x - low) / (high - low)``: maps ``[low, high]`` onto ``[0, 1]``. Fit it with
     ``MinMaxScaler.fit(train)``: values outside the training range map outside ``[0, 1]``,
-    as they should (the future is not known when the scaler is fitted)."""
-
-    low: float
-    high: float
+    as they should (the future is not known when the scaler is fitted). The recipe's
+    scaler, with ``fit`` checking its input; ``transform`` and ``inverse`` take any shape."""
 
     @classmethod
     def fit(cls, values: np.ndarray) -> MinMaxScaler:
         """The scaler whose range is that of ``values`` ``(N,)`` (NaN ignored)."""
-        v = _series("values", values, allow_nan=True)
-        if np.isnan(v).all():
-            raise ValueError("values are all NaN")
-        low, high = float(np.nanmin(v)), float(np.nanmax(v))
-        if not high > low:
-            raise ValueError(f"values are constant ({low}): no range to scale by")
-        return cls(low, high)
-
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        """Scale an array of any shape (float64)."""
-        return (np.asarray(x, dtype=np.float64) - self.low) / (self.high - self.low)
-
-    def inverse(self, z: np.ndarray) -> np.ndarray:
-        """Undo ``transform`` (float64, any shape)."""
-        return np.asarray(z, dtype=np.float64) * (self.high - self.low) + self.low
+        return super().fit(_series("values", values, allow_nan=True))
 
 
 # --------------------------------------------------------------------------- the LSTM
 
 
-class WindowForecaster(torch.nn.Module):
+class WindowForecaster(recipe.Forecaster):
     """A window ``(B, T, 1)`` -> ``torch.nn.LSTM(1, hidden_size, batch_first=True)`` -> the
-    last hidden state ``(B, H)`` -> ``Linear`` -> ``(B, n_out)``.
+    last hidden state ``(B, H)`` -> ``Linear`` -> ``(B, n_out)``: the recipe's
+    ``Forecaster``, seeded and with its input checked.
 
     ``n_out = 1``: the next value (fed back for longer horizons: *recursive*). ``n_out =
     H``: one output per horizon, the next ``H`` values at once (*direct*). The weights are
@@ -131,20 +120,17 @@ class WindowForecaster(torch.nn.Module):
     """
 
     def __init__(self, hidden_size: int, n_out: int = 1, seed: int = 0) -> None:
-        super().__init__()
-        self.hidden_size = positive_int("hidden_size", hidden_size)
-        self.n_out = positive_int("n_out", n_out)
+        hidden_size = positive_int("hidden_size", hidden_size)
+        n_out = positive_int("n_out", n_out)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.lstm = torch.nn.LSTM(1, self.hidden_size, batch_first=True)
-            self.fc = torch.nn.Linear(self.hidden_size, self.n_out)
+            super().__init__(hidden_size, n_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` ``(B, T, 1)`` -> ``(B, n_out)``."""
         if x.ndim != 3 or x.shape[2] != 1:
             raise ValueError(f"x must have shape (B, T, 1), got {tuple(x.shape)}")
-        out, _ = self.lstm(x)
-        return self.fc(out[:, -1])
+        return super().forward(x)
 
 
 def direct_windows(seq: np.ndarray, seq_length: int, n_out: int = 1
@@ -153,17 +139,12 @@ def direct_windows(seq: np.ndarray, seq_length: int, n_out: int = 1
 
     Returns ``X`` ``(n, seq_length, 1)`` and ``Y`` ``(n, n_out)`` with ``X[i] =
     seq[i : i + seq_length]`` and ``Y[i, h - 1] = seq[i + seq_length - 1 + h]``,
-    ``n = N - seq_length - n_out + 1``: ``lstm_lib.data.windows.make_windows`` at horizons
-    1 .. n_out, cut to the windows that have every target.
+    ``n = N - seq_length - n_out + 1`` (the recipe's ``windows``).
     """
     seq = _series("seq", seq)
     seq_length = positive_int("seq_length", seq_length)
     n_out = positive_int("n_out", n_out)
-    X, _ = make_windows(seq, seq_length, horizon=n_out)
-    n = X.shape[0]
-    Y = np.stack([make_windows(seq, seq_length, horizon=h)[1][:n] for h in range(1, n_out + 1)],
-                 axis=1)
-    return X, Y
+    return recipe.windows(seq, seq_length, n_out)
 
 
 @dataclass
@@ -180,7 +161,7 @@ class TrainedForecaster:
 def train_on_windows(X: np.ndarray, Y: np.ndarray, hidden_size: int, *, steps: int = 400,
                      lr: float = 1e-2, seed: int = 0) -> TrainedForecaster:
     """Train a ``WindowForecaster`` on given windows, full batch, mean squared error, Adam
-    (``lstm_lib.train.fit``).
+    (the recipe's loop, ``lstm_lib.recipes.forecast.fit``).
 
     ``X``: ``(n, T, 1)``; ``Y``: ``(n, n_out)``. Returns a TrainedForecaster (float32).
     """
@@ -194,15 +175,14 @@ def train_on_windows(X: np.ndarray, Y: np.ndarray, hidden_size: int, *, steps: i
         raise ValueError(f"Y must have shape ({X.shape[0]}, n_out), got {Y.shape}")
     if not (np.isfinite(X).all() and np.isfinite(Y).all()):
         raise ValueError("X or Y contain NaN or inf")
+    steps = positive_int("steps", steps)
     model = WindowForecaster(hidden_size, Y.shape[1], seed=seed)
-    xb = torch.as_tensor(X, dtype=torch.float32)
-    yb = torch.as_tensor(Y, dtype=torch.float32)
-    history = fit(model, lambda m, b: F.mse_loss(m(b[0]), b[1]), lambda step: (xb, yb),
-                  steps, lr=lr)
+    losses = recipe.fit(model, X, Y, steps, lr=lr)
     model.eval()
     settings = {"hidden_size": hidden_size, "n_out": Y.shape[1], "steps": steps, "lr": lr,
                 "seed": seed}
-    return TrainedForecaster(model, X.shape[1], history, settings)
+    return TrainedForecaster(model, X.shape[1], History(step=list(range(steps)), loss=losses),
+                             settings)
 
 
 def train_forecaster(train: np.ndarray, seq_length: int, hidden_size: int, n_out: int = 1,
@@ -234,25 +214,12 @@ def lstm_forecast(trained: TrainedForecaster, series: np.ndarray, origins: Any, 
     context = v[o[:, None] + np.arange(-T, 0)[None, :]]
     if np.isnan(context).any():
         raise ValueError("a forecast window contains NaN: fill the gaps first")
-    x = torch.as_tensor(context[:, :, None], dtype=torch.float32)
-    model.eval()
-    with torch.no_grad():
-        if method == "direct":
-            if model.n_out < horizon:
-                raise ValueError(f"a direct model with n_out={model.n_out} outputs cannot "
-                                 f"forecast horizon {horizon}")
-            return model(x)[:, :horizon].double().numpy()
-        if method != "recursive":
-            raise ValueError(f"method must be 'recursive' or 'direct', got {method!r}")
-        if model.n_out != 1:
-            raise ValueError(f"recursive forecasts need a one-output model, got n_out="
-                             f"{model.n_out}")
-        out = []
-        for _ in range(horizon):
-            nxt = model(x)  # (B, 1)
-            out.append(nxt[:, 0])
-            x = torch.cat([x[:, 1:], nxt[:, :, None]], dim=1)
-        return torch.stack(out, dim=1).double().numpy()
+    if method not in ("recursive", "direct"):
+        raise ValueError(f"method must be 'recursive' or 'direct', got {method!r}")
+    if method == "recursive" and model.n_out != 1:
+        raise ValueError(f"recursive forecasts need a one-output model, got n_out="
+                         f"{model.n_out}")
+    return recipe.forecast_scaled(model, context, horizon, method)
 
 
 def seasonal_difference(series: np.ndarray, period: int) -> np.ndarray:
@@ -262,7 +229,7 @@ def seasonal_difference(series: np.ndarray, period: int) -> np.ndarray:
     period = positive_int("period", period)
     if period >= len(v):
         raise ValueError(f"period {period} must be shorter than the series (N={len(v)})")
-    return v[period:] - v[:-period]
+    return recipe.seasonal_difference(v, period)
 
 
 def undo_seasonal_difference(d_forecast: np.ndarray, series: np.ndarray, origins: Any,
@@ -282,11 +249,7 @@ def undo_seasonal_difference(d_forecast: np.ndarray, series: np.ndarray, origins
     o = _origins(origins, len(v), 0, need=period)
     if len(o) != d.shape[0]:
         raise ValueError(f"d_forecast has {d.shape[0]} rows for {len(o)} origins")
-    out = np.empty_like(d)
-    for h in range(1, d.shape[1] + 1):
-        back = h - period  # the horizon whose level this one builds on (<= 0: observed)
-        base = out[:, back - 1] if back >= 1 else v[o + h - 1 - period]
-        out[:, h - 1] = base + d[:, h - 1]
+    out = recipe.undo_difference(d, v, o, period)
     if np.isnan(out).any():
         raise ValueError("a level the forecasts build on is NaN: fill the gaps first")
     return out
@@ -316,14 +279,37 @@ class LSTMForecaster:
         ``series`` ``(N,)`` holds the observed values (no NaN in any window used)."""
         v = _series("series", series, allow_nan=True)
         horizon = self.horizon if horizon is None else positive_int("horizon", horizon)
-        p = self.difference
-        o = _origins(origins, len(v), 0, need=self.members[0].seq_length + (p or 0))
-        seq = v if p is None else v[p:] - v[:-p]
-        z = self.scaler.transform(seq)
-        shift = 0 if p is None else p
-        paths = [lstm_forecast(m, z, o - shift, horizon, self.method) for m in self.members]
-        out = self.scaler.inverse(np.mean(paths, axis=0))
-        return out if p is None else undo_seasonal_difference(out, v, o, p)
+        p = self.difference or 0
+        o = _origins(origins, len(v), 0, need=self.members[0].seq_length + p)
+        paths = []
+        for m in self.members:
+            if self.method == "recursive" and m.model.n_out != 1:
+                raise ValueError("recursive forecasts need one-output models")
+            prep = recipe.Preprocess(self.scaler.low, self.scaler.high, p, m.seq_length,
+                                     self.method, m.model.n_out)
+            paths.append(recipe.forecast(m.model, prep, v, o, horizon))
+        return np.mean(paths, axis=0)
+
+    @classmethod
+    def from_checkpoints(cls, directories: Sequence[str | Path]) -> LSTMForecaster:
+        """The ensemble of checkpoints written by ``lstm_lib.recipes.forecast`` (one per
+        seed, say): they must share the scaler, the differencing, the window and the
+        method. ``horizon`` is their ``args.horizon``; each member's ``settings`` are its
+        manifest's ``args``."""
+        if len(directories) == 0:
+            raise ValueError("directories must name at least one checkpoint")
+        members, preps, horizons = [], [], set()
+        for d in directories:
+            model, prep = recipe.load(d)
+            args = recipe.read_manifest(d)["args"]
+            members.append(TrainedForecaster(model, prep.window, History(), dict(args)))
+            preps.append((prep.low, prep.high, prep.difference, prep.window, prep.method))
+            horizons.add(args["horizon"])
+        if len(set(preps)) != 1 or len(horizons) != 1:
+            raise ValueError("the checkpoints differ in scaler, differencing, window, method "
+                             "or horizon: they are not one ensemble")
+        low, high, p, _, method = preps[0]
+        return cls(members, MinMaxScaler(low, high), p or None, method, horizons.pop())
 
     def rmse(self, series: np.ndarray, origins: Any, horizon: int | None = None) -> np.ndarray:
         """RMSE of each horizon's forecasts from ``origins`` against ``series`` itself:

@@ -11,6 +11,12 @@ each sequence's own last frame, and the backward direction starts there. With
 nobody told about the padding does. The layer is ``torch.nn.LSTM`` (fast); the book's own
 ``lstm_lib`` LSTM computes the same with ``lengths=``.
 
+The model and its training loop are the recipe's (``lstm_lib.recipes.classify``:
+``Classifier`` and ``fit``, one concept in one place); this module adds what the chapter
+needs besides: NumPy inputs with their checks, float64 by default, a seed that leaves
+torch's global generator as it was, and batches formed in another order than the recipe's
+random one (``lstm_lib.batching``).
+
 Pooling turns the ``(B, T, D*H)`` outputs into one ``(B, D*H)`` vector per sequence:
 ``"last"`` takes the final state of each direction (``h_n``), ``"mean"`` the average of the
 outputs over the steps (the real ones only, with masking).
@@ -18,16 +24,16 @@ outputs over the steps (the real ones only, with masking).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from lstm_lib import checks
 from lstm_lib.batching import make_batches
-from lstm_lib.train import History, fit
+from lstm_lib.recipes import classify as recipe
+from lstm_lib.train import History
 
 POOLINGS = ("last", "mean")
 
@@ -50,15 +56,13 @@ def masked_mean(output: torch.Tensor, lengths: Any) -> torch.Tensor:
     ``lengths[b]`` steps only: ``(B, F)``. A plain ``output.mean(1)`` divides by T and
     counts whatever the pads hold."""
     checks.array("output", output, (None, None, None), "(B, T, F)", allow_torch=True)
-    B, T, _ = output.shape
-    n = _tensor_lengths(lengths, B, T)
-    keep = (torch.arange(T)[None, :] < n[:, None]).to(output.dtype)   # (B, T)
-    return (output * keep[..., None]).sum(1) / n[:, None].to(output.dtype)
+    n = _tensor_lengths(lengths, output.shape[0], output.shape[1])
+    return recipe.masked_mean(output, n)
 
 
-class SequenceClassifier(nn.Module):
+class SequenceClassifier(recipe.Classifier):
     """An LSTM reader and a linear head: ``(B, T, I)`` post-padded sequences -> ``(B, C)``
-    logits.
+    logits: the recipe's ``Classifier`` with checked NumPy inputs and a seed.
 
     ``SequenceClassifier(input_size, hidden_size, num_classes, bidirectional=True,
     masking=True, pooling="last", dtype=torch.float64, seed=0)``; ``forward(x, lengths)``
@@ -70,48 +74,33 @@ class SequenceClassifier(nn.Module):
     def __init__(self, input_size: int, hidden_size: int, num_classes: int,
                  bidirectional: bool = True, masking: bool = True, pooling: str = "last",
                  dtype: Any = torch.float64, seed: int = 0) -> None:
-        super().__init__()
-        self.input_size = checks.positive_int("input_size", input_size)
-        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
-        self.num_classes = checks.positive_int("num_classes", num_classes)
+        input_size = checks.positive_int("input_size", input_size)
+        hidden_size = checks.positive_int("hidden_size", hidden_size)
+        num_classes = checks.positive_int("num_classes", num_classes)
         for name, flag in (("bidirectional", bidirectional), ("masking", masking)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, got {flag!r}")
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-        dt = checks.float_dtype(dtype)
-        self.dtype = torch.float64 if dt == np.float64 else torch.float32
-        self.bidirectional, self.masking, self.pooling = bidirectional, masking, pooling
-        D = 2 if bidirectional else 1
+        dt = torch.float64 if checks.float_dtype(dtype) == np.float64 else torch.float32
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {seed!r}")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(seed))
-            self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True,
-                                bidirectional=bidirectional, dtype=self.dtype)
-            self.head = nn.Linear(D * hidden_size, num_classes, dtype=self.dtype)
+            super().__init__(input_size, hidden_size, num_classes, bidirectional=bidirectional,
+                             masking=masking, pooling=pooling, dtype=dt)
+        self.input_size, self.hidden_size, self.num_classes = input_size, hidden_size, num_classes
+        self.dtype = dt
 
     def features(self, x: Any, lengths: Any) -> torch.Tensor:
         """The pooled ``(B, D*H)`` vector of each sequence (what the head sees)."""
         x = torch.as_tensor(x, dtype=self.dtype)
         checks.array("x", x, (None, None, self.input_size), "(B, T, I)", allow_torch=True)
-        B, T, _ = x.shape
-        n = _tensor_lengths(lengths, B, T)
-        if self.masking:
-            packed = pack_padded_sequence(x, n, batch_first=True, enforce_sorted=False)
-            out_packed, (h_n, _) = self.lstm(packed)
-            if self.pooling == "last":
-                return torch.cat(list(h_n), dim=-1)        # each direction's own end
-            out, _ = pad_packed_sequence(out_packed, batch_first=True, total_length=T)
-            return masked_mean(out, n)
-        out, (h_n, _) = self.lstm(x)
-        if self.pooling == "last":
-            return torch.cat(list(h_n), dim=-1)            # after the pads
-        return out.mean(1)                                  # pads counted
+        return super().features(x, _tensor_lengths(lengths, x.shape[0], x.shape[1]))
 
     def forward(self, x: Any, lengths: Any) -> torch.Tensor:
         """x ``(B, T, I)`` post-padded, lengths ``(B,)`` -> logits ``(B, num_classes)``."""
-        return self.head(self.features(x, lengths))
+        return self.head(self.drop(self.features(x, lengths)))
 
 
 def predict(model: SequenceClassifier, x: Any, lengths: Any) -> np.ndarray:
@@ -138,15 +127,17 @@ def accuracy(model: SequenceClassifier, x: Any, lengths: Any, y: Any) -> float:
 def train_classifier(model: SequenceClassifier, x: Any, lengths: Any, y: Any, steps: int,
                      *, batch_size: int = 32, lr: float = 1e-2, order: str = "random",
                      seed: int = 0, clip: float | None = 1.0) -> History:
-    """Train ``model`` with cross-entropy for ``steps`` Adam steps (``lstm_lib.train.fit``).
+    """Train ``model`` with cross-entropy for ``steps`` Adam steps (the recipe's loop,
+    ``lstm_lib.recipes.classify.fit``).
 
     ``x`` ``(N, T, I)`` post-padded, ``lengths`` ``(N,)``, ``y`` ``(N,)`` classes. Each
     epoch is a new plan of batches (``lstm_lib.batching.make_batches`` with ``order``, from
     one generator seeded with ``seed``). A masking model gets each batch cut to its own
     longest length (packing ignores the pads anyway, so only the speed changes); a model
     without masking gets the rows as padded in ``x``, since the pads are part of what it
-    reads. Returns the ``History``.
+    reads. Returns a ``History`` with the loss of every step.
     """
+    steps = checks.positive_int("steps", steps)
     x = torch.as_tensor(np.asarray(x), dtype=model.dtype)
     checks.array("x", x, (None, None, model.input_size), "(N, T, I)", allow_torch=True)
     N, T, _ = x.shape
@@ -159,19 +150,18 @@ def train_classifier(model: SequenceClassifier, x: Any, lengths: Any, y: Any, st
         raise ValueError(f"y must lie in [0, {model.num_classes - 1}]")
     targets = torch.as_tensor(y_arr.astype(np.int64))
     rng = np.random.default_rng(seed)
-    queue: list[np.ndarray] = []
 
-    def get_batch(step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        if not queue:
-            queue.extend(make_batches(n.numpy(), batch_size, order=order, seed=rng))
-        idx = torch.as_tensor(queue.pop(0))
-        longest = int(n[idx].max()) if model.masking else T
-        return x[idx, :longest], n[idx], targets[idx]
+    class Plan:
+        """Re-iterable: every pass over it is a new epoch, a new plan of batches."""
 
-    def loss_fn(m: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        xb, nb, yb = batch
-        return nn.functional.cross_entropy(m(xb, nb), yb)
+        def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+            for idx in make_batches(n.numpy(), batch_size, order=order, seed=rng):
+                rows = torch.as_tensor(idx)
+                longest = int(n[rows].max()) if model.masking else T
+                yield x[rows, :longest], n[rows], targets[rows]
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return fit(model, loss_fn, get_batch, steps, lr=lr, clip=clip)
+        losses = recipe.fit(model, Plan(), steps, lr=lr, clip=clip)
+    model.eval()
+    return History(step=list(range(len(losses))), loss=losses)

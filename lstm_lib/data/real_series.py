@@ -181,9 +181,24 @@ def chronological_split(values: np.ndarray, n_val: int, n_test: int) -> Split:
     return Split(v, len(v) - n_val - n_test, len(v) - n_test)
 
 
+def series_csv_bytes(series: RealSeries) -> bytes:
+    """``series`` as the CSV that ``lstm_lib.recipes.forecast`` reads: a header
+    ``time,NAME``, then one line per step, the time (a year, or a date cut to the month for
+    monthly data) and the value written as Python's ``repr`` (it reads back to the same
+    float64); a missing value is an empty field. The same bytes on every call."""
+    if not isinstance(series, RealSeries):
+        raise TypeError(f"series must be a RealSeries, got {type(series).__name__}")
+    monthly = series.period == 12 and series.time.dtype.kind == "M"
+    lines = [f"time,{series.name.split(',')[0]}"]
+    for t, v in zip(series.time, series.values, strict=True):
+        stamp = str(t)[:7] if monthly else str(t)
+        lines.append(f"{stamp},{'' if np.isnan(v) else repr(float(v))}")
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
 def _one_d(name: str, values: np.ndarray, allow_nan: bool = False) -> np.ndarray:
     return checks.series(name, values, allow_nan)
 
 
 __all__ = ["RealSeries", "Split", "chronological_split", "fill_gaps", "load_co2",
-           "load_sunspots", "monthly_means", "nan_runs"]
+           "load_sunspots", "monthly_means", "nan_runs", "series_csv_bytes"]

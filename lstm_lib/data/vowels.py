@@ -68,6 +68,24 @@ def load_vowels(split: str) -> Vowels:
     return Vowels(sequences=sequences, labels=speakers, split=split)
 
 
+def vowels_npz_bytes() -> bytes:
+    """Both splits as one ``.npz`` in the format of ``lstm_lib.recipes.classify`` (its
+    ``save_npz``): the training utterances then the test ones, in sktime's order, raw
+    coefficients, ``split`` "train" / "test", ``classes`` "speaker 1" .. "speaker 9". The
+    bytes are the same on every call (``np.savez`` stamps each member 1980-01-01)."""
+    import io
+
+    from lstm_lib.recipes.classify import save_npz
+
+    train, test = load_vowels("train"), load_vowels("test")
+    buf = io.BytesIO()
+    save_npz(buf, train.sequences + test.sequences,
+             np.concatenate([train.labels, test.labels]),
+             ["train"] * len(train) + ["test"] * len(test),
+             [f"speaker {k}" for k in range(1, N_SPEAKERS + 1)])
+    return buf.getvalue()
+
+
 def channel_stats(sequences: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of each channel over every *real* frame of ``sequences``
     (a list of ``(T_i, F)`` arrays): two ``(F,)`` arrays. Compute them on the training split
