@@ -21,7 +21,8 @@ Two modules:
   seed and linear read-out) computed together with batched matrix products, so a table of
   variants x seeds trains for the price of one Python loop over time.
 
-``chrono_init_`` sets the gate biases of Tallec & Ollivier (2018).
+``chrono_init_`` sets the gate biases of Tallec & Ollivier (2018); ``chrono_keep_bias_`` sets
+only the half that keeps the state (the LSTM's forget gate, or the GRU's update gate).
 """
 
 from __future__ import annotations
@@ -171,6 +172,47 @@ def chrono_init_(lstm: nn.Module, t_max: float, seed: int = 0) -> nn.Module:
                 names[b_hh][: 2 * H] = 0.0
                 k += 1
     return lstm
+
+
+def chrono_keep_bias_(rnn: nn.Module, t_max: float, seed: int = 0) -> nn.Module:
+    """Chrono-initialise only the gate that keeps the state: the LSTM's f, the GRU's z.
+
+    ``rnn``: a module with ``torch.nn.LSTM``'s or ``torch.nn.GRU``'s parameter names
+    (``bias_ih_l0`` of 4H rows for an LSTM, 3H for a GRU, and a ``hidden_size``). In both,
+    rows H:2H of the biases belong to that gate. For each layer and direction, those rows of
+    ``bias_ih`` get ``b_f = log(u)`` of ``chrono_biases(H, t_max, seed + k)`` (k counts the
+    layer-directions, as in ``chrono_init_``, so the same seed gives the same ``b_f``) and
+    the same rows of ``bias_hh`` get 0; every other parameter is left as it was.
+
+    - LSTM: unlike ``chrono_init_``, the input gate keeps its initial biases (PyTorch's
+      default: about 0, so i starts near 1/2). This isolates the forget-gate half of chrono.
+    - GRU (``h' = (1 - z) * n + z * h``): the state is kept with weight z and written with
+      weight 1 - z, so this starts the GRU remembering over about u steps with its write
+      mostly shut, as ``chrono_init_`` starts an LSTM (there i = 1 - f exactly).
+
+    Returns ``rnn``.
+    """
+    names = dict(rnn.named_parameters())
+    H = getattr(rnn, "hidden_size", None)
+    if "bias_ih_l0" not in names or not isinstance(H, int):
+        raise ValueError("chrono_keep_bias_ needs an LSTM or GRU with torch.nn's parameter "
+                         "names (bias_ih_l0, ...) and a hidden_size attribute")
+    rows = names["bias_ih_l0"].shape[0]
+    if names["bias_ih_l0"].ndim != 1 or rows not in (3 * H, 4 * H):
+        raise ValueError(f"bias_ih_l0 must have 4H (LSTM) or 3H (GRU) rows, H = {H}; got "
+                         f"shape {tuple(names['bias_ih_l0'].shape)} (a plain RNN has no gate "
+                         "to set)")
+    k = 0
+    with torch.no_grad():
+        for layer in range(getattr(rnn, "num_layers", 1)):
+            for d in range(2 if getattr(rnn, "bidirectional", False) else 1):
+                _, _, b_ih, b_hh = params.layer_keys(layer, d)
+                _, b_f = chrono_biases(H, t_max, seed + k)
+                bias = names[b_ih]
+                bias[H:2 * H] = torch.from_numpy(b_f).to(bias.dtype)
+                names[b_hh][H:2 * H] = 0.0
+                k += 1
+    return rnn
 
 
 class AblationStack(nn.Module):
