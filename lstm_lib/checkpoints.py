@@ -48,7 +48,8 @@ def read_index(index: Path = CHECKPOINTS / "index.json") -> dict[str, dict[str, 
 
 def train_command(name: str, entry: dict[str, Any], out: Path, data: Path) -> list[str]:
     """The command line that trains checkpoint ``name`` into ``out``."""
-    cmd = [sys.executable, "-m", entry["recipe"], "--text", str(data), "--out", str(out),
+    option = getattr(importlib.import_module(entry["recipe"]), "DATA_OPTION", "--text")
+    cmd = [sys.executable, "-m", entry["recipe"], option, str(data), "--out", str(out),
            "--source", entry["data"], "--threads", str(entry.get("threads", 0))]
     for key, value in entry["args"].items():
         cmd += ["--" + key.replace("_", "-"), str(value)]

@@ -127,6 +127,10 @@ def test_train_command_spells_the_index_arguments():
     cmd = checkpoints.train_command("charlm-lstm", entry, Path("out"), Path("data.txt"))
     assert cmd[1:3] == ["-m", "lstm_lib.recipes.char_lm"]
     assert cmd[cmd.index("--hidden-size") + 1] == str(entry["args"]["hidden_size"])
+    assert cmd[cmd.index("--text") + 1] == "data.txt"
+    vowels = checkpoints.read_index()["vowels-lstm-s0"]        # a recipe that names its option
+    cmd = checkpoints.train_command("vowels-lstm-s0", vowels, Path("out"), Path("v.npz"))
+    assert cmd[cmd.index("--data") + 1] == "v.npz" and "--text" not in cmd
 
 
 def test_unknown_source_and_name():

@@ -10,8 +10,9 @@ model needs to load (a vocabulary as JSON) and ``manifest.json`` (the arguments,
 SHA-256, the training curve and the final metrics). ``lstm_lib.checkpoints`` re-evaluates
 every checkpoint and replays the start of its training; the chapters load them.
 
-Every recipe module offers the same four functions to that checker: ``load(directory)``,
+Every recipe module offers the same three functions to that checker: ``load(directory)``,
 ``evaluate_checkpoint(directory, data_path)`` (the manifest's ``metrics`` recomputed) and
 ``replay(directory, data_path, steps)`` (the first training losses, recomputed), besides
-its ``main(argv)``.
+its ``main(argv)``; and it may set ``DATA_OPTION`` (the command-line option that takes the
+data file, ``"--text"`` if unset) and ``REPLAY_TOL`` (the replay's tolerance).
 """

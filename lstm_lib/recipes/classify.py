@@ -58,6 +58,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_se
 from torch.utils.data import DataLoader
 
 RECIPE = "lstm_lib.recipes.classify"
+DATA_OPTION = "--data"  # the option lstm_lib.checkpoints passes the data file to
 POOLINGS = ("last", "mean")
 PADDINGS = ("post", "pre")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}

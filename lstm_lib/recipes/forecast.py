@@ -54,6 +54,7 @@ import torch
 from torch import nn
 
 RECIPE = "lstm_lib.recipes.forecast"
+DATA_OPTION = "--data"  # the option lstm_lib.checkpoints passes the data file to
 METHODS = ("recursive", "direct")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # The first 50 training losses, replayed under other CPU kernels (float32; native, AVX2 and
