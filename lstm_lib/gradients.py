@@ -14,13 +14,15 @@ cell) state at every earlier step ``t``, as a function of the lag ``T - t``.
   with a chosen spectral radius; :func:`spectral_radius` measures it.
 - :func:`linear_theory` and :func:`meanfield_rates` are the theory the measurements are
   compared with; :func:`decay_rate` fits the measured per-step rate.
-- :func:`global_norm`, :func:`clip_by_global_norm` (a dict of NumPy gradients) and
+- :func:`global_norm` (NumPy arrays or torch tensors), :func:`global_grad_norm` (torch
+  parameters' ``.grad``), :func:`clip_by_global_norm` (a dict of NumPy gradients) and
   :func:`clip_torch_grads_` (torch parameters, in place) clip by the global norm
   (``lstm_lib.train.fit`` clips with it and records the norm before and after).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -259,16 +261,37 @@ def decay_rate(norms: np.ndarray, lags: np.ndarray) -> float:
 # -------------------------------------------------------------------------------- clipping
 
 
-def global_norm(grads: Mapping[str, np.ndarray]) -> float:
-    """The global L2 norm ``sqrt(sum_k ||g_k||^2)`` of a dict of NumPy gradients."""
-    if not isinstance(grads, Mapping) or not grads:
-        raise ValueError("grads must be a non-empty mapping name -> array")
+def global_norm(grads: Mapping[str, np.ndarray | torch.Tensor] | Iterable[torch.Tensor]
+                ) -> float:
+    """The global L2 norm ``sqrt(sum_k ||g_k||^2)`` of a set of gradients, in float64.
+
+    ``grads``: a non-empty mapping name -> gradient (e.g. a NumPy layer's ``.grads``) or a
+    non-empty iterable of gradients; each a NumPy array or a torch tensor (any shapes). Each
+    ``||g_k||^2`` is summed in float64, the sum of them in Python floats, so the result does
+    not depend on the order of the arrays' elements in memory. The one definition of the
+    global norm in ``lstm_lib``: :func:`global_grad_norm`, the clipping functions below,
+    ``lstm_lib.train.fit`` and ``lstm_lib.exploding`` all measure with it.
+    """
+    items = list(grads.items()) if isinstance(grads, Mapping) else list(enumerate(grads))
+    if not items:
+        raise ValueError("grads must be a non-empty mapping name -> array (or iterable of arrays)")
     total = 0.0
-    for name, g in grads.items():
-        if not isinstance(g, np.ndarray):
-            raise TypeError(f"grads[{name!r}] must be a NumPy array, got {type(g).__name__}")
-        total += float(np.sum(np.square(g, dtype=np.float64)))
-    return float(np.sqrt(total))
+    for name, g in items:
+        if isinstance(g, torch.Tensor):
+            total += float((g.detach().double() ** 2).sum())
+        elif isinstance(g, np.ndarray):
+            total += float(np.sum(np.square(g, dtype=np.float64)))
+        else:
+            raise TypeError(f"grads[{name!r}] must be a NumPy array or a torch tensor, got "
+                            f"{type(g).__name__}")
+    return math.sqrt(total)
+
+
+def global_grad_norm(parameters: Iterable[torch.nn.Parameter]) -> float:
+    """:func:`global_norm` of the ``.grad`` of torch ``parameters`` (those without a gradient
+    are skipped); 0.0 when none has one. Returns a float (inf or nan if a gradient is)."""
+    grads = [p.grad for p in parameters if p.grad is not None]
+    return global_norm(grads) if grads else 0.0
 
 
 def clip_by_global_norm(grads: Mapping[str, np.ndarray], max_norm: float, eps: float = 0.0
@@ -291,25 +314,31 @@ def clip_by_global_norm(grads: Mapping[str, np.ndarray], max_norm: float, eps: f
     return {k: (g * scale).astype(g.dtype) for k, g in grads.items()}, norm
 
 
-def clip_torch_grads_(parameters: Iterable[torch.nn.Parameter], max_norm: float) -> float:
+def clip_torch_grads_(parameters: Iterable[torch.nn.Parameter], max_norm: float, *,
+                      norm: float | None = None) -> float:
     """Clip the ``.grad`` of torch parameters in place to a global norm <= ``max_norm``.
 
     The same rule as :func:`clip_by_global_norm` (and ``torch.nn.utils.clip_grad_norm_``):
     every gradient is multiplied by ``min(1, max_norm / norm)``. Parameters without a
-    gradient are skipped. Returns the global norm before clipping, a float.
+    gradient are skipped. ``norm``: the gradients' global norm if the caller has just
+    measured it (:func:`global_grad_norm`, as ``lstm_lib.train.fit`` does), so that it is not
+    measured again; None: measure it here. Returns the global norm before clipping, a float.
     """
     max_norm = _positive_float("max_norm", max_norm)
     grads = [p.grad for p in parameters if p.grad is not None]
     if not grads:
         raise ValueError("no parameter has a gradient; call backward() first")
-    norm = float(torch.sqrt(sum((g.double() ** 2).sum() for g in grads)))
+    if norm is None:
+        norm = global_norm(grads)
+    elif isinstance(norm, bool) or not isinstance(norm, (int, float)) or norm < 0:
+        raise ValueError(f"norm must be None or a number >= 0, got {norm!r}")
     if not np.isfinite(norm):
         raise ValueError(f"the gradient's global norm is not finite ({norm})")
     if norm > max_norm:
         with torch.no_grad():
             for g in grads:
                 g.mul_(max_norm / norm)
-    return norm
+    return float(norm)
 
 
 def _positive_float(name: str, value: Any) -> float:
@@ -325,5 +354,5 @@ __all__ = [
     "spectral_radius", "set_spectral_radius", "scaled_orthogonal",
     "numpy_step_grad_norms", "torch_step_grad_norms", "lag_profile", "forget_gate_path",
     "linear_theory", "meanfield_rates", "decay_rate",
-    "global_norm", "clip_by_global_norm", "clip_torch_grads_",
+    "global_norm", "global_grad_norm", "clip_by_global_norm", "clip_torch_grads_",
 ]
