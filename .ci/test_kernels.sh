@@ -21,6 +21,14 @@ profiles="$1"
 shift
 workers="${NBVAL_WORKERS:-2}"
 threads="${NBVAL_THREADS:-1}"
+if [[ -z "${MAKELEVEL:-}" ]]; then
+  # Run alone, not from make: take the environment the Makefile exports (LSTM_LIB_PROGRESS=0,
+  # the thread pools' waits, PYTHONHASHSEED...), as make nbval would.
+  while IFS= read -r -d '' kv; do
+    case "${kv%%=*}" in MAKE* | MFLAGS) continue ;; esac
+    export "${kv?}"
+  done < <(make -s --no-print-directory --eval='print-env: ; @env -0' print-env)
+fi
 if [[ -z "${NBVAL_FLAGS:-}" ]]; then
   NBVAL_FLAGS="$(make -s --no-print-directory \
     --eval='print-nbval-flags: ; @echo $(NBVAL_FLAGS)' print-nbval-flags)" || exit 2
