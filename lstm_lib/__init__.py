@@ -8,6 +8,9 @@ Both share one parameter layout, that of ``torch.nn.LSTM``.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 # NumPy and torch each keep a pool of threads whose idle threads busy-wait; in one process
 # on a small machine they take each other's cores. lstm_lib.threads sets short waits for
@@ -32,4 +35,28 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-__all__ = ["seed_everything", "__version__"]
+@contextmanager
+def torch_seeded(seed: Any) -> Iterator[None]:
+    """A block whose torch draws come from ``torch.manual_seed(seed)``; after it torch's
+    global (CPU) generator is as it was before, as if the block had drawn nothing
+    (``torch.random.fork_rng(devices=[])``). The one seeded block of ``lstm_lib``:
+
+        with lstm_lib.torch_seeded(seed):
+            self.readout = torch.nn.Linear(H, 1)   # the same weights for the same seed
+
+    ``seed``: a non-negative int (a NumPy integer too), else ValueError; or None: the block
+    draws from the global generator's current state, which is still restored after it.
+    """
+    import numpy as np
+    import torch
+
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                             or seed < 0):
+        raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(int(seed))
+        yield
+
+
+__all__ = ["seed_everything", "torch_seeded", "__version__"]

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from lstm_lib import torch_seeded
 from lstm_lib.checkpoints import CHECKPOINTS
 from lstm_lib.checks import positive_int
 from lstm_lib.ngram_lm import NGramLM
@@ -75,7 +76,7 @@ def load_checkpoint(name: str, root: Path = CHECKPOINTS) -> Checkpoint:
 def untrained(ck: Checkpoint) -> recipe.CharModel:
     """The checkpoint's model before its first step: the recipe's seeded initialisation
     (the global torch generator is left as it was)."""
-    with torch.random.fork_rng(devices=[]):
+    with torch_seeded(None):
         return recipe.build_model(ck.args, ck.vocab.size).eval()
 
 

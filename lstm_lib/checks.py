@@ -111,18 +111,28 @@ def _fmt(shape: tuple[int | None, ...]) -> str:
 
 
 def state_dict(
-    given: Mapping[str, Any], expected: Mapping[str, tuple[int, ...]], owner: str
+    given: Mapping[str, Any], expected: Mapping[str, tuple[int, ...]], owner: str,
+    strict: bool = True,
 ) -> None:
-    """Check a state_dict: the same keys as ``expected`` and the same shape for each key."""
+    """Check a state_dict: the same keys as ``expected`` and the same shape for each key.
+
+    ``strict=False`` (as ``torch.nn.Module.load_state_dict``): missing and unexpected keys
+    are allowed; the keys of ``expected`` that are given are still checked (dtype, shape).
+    """
+    if not isinstance(strict, bool):
+        raise TypeError(f"strict must be a bool, got {type(strict).__name__}")
     if not isinstance(given, Mapping):
         raise TypeError(f"state_dict must be a mapping, got {type(given).__name__}")
-    missing = sorted(set(expected) - set(given))
-    extra = sorted(set(given) - set(expected))
-    if missing:
-        raise ValueError(f"{owner}.load_state_dict: missing key(s) {missing}")
-    if extra:
-        raise ValueError(f"{owner}.load_state_dict: unexpected key(s) {extra}")
+    if strict:
+        missing = sorted(set(expected) - set(given))
+        extra = sorted(set(given) - set(expected))
+        if missing:
+            raise ValueError(f"{owner}.load_state_dict: missing key(s) {missing}")
+        if extra:
+            raise ValueError(f"{owner}.load_state_dict: unexpected key(s) {extra}")
     for key, shape in expected.items():
+        if key not in given:
+            continue
         value = given[key]
         if _dtype_kind(value) == "?":
             raise TypeError(f"{owner}.load_state_dict: {key} must be an array or tensor, "

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstm_lib import checks, gradients
+from lstm_lib import checks, gradients, torch_seeded
 from lstm_lib import torch as lt
 from lstm_lib.data.recall import recall_batches
 from lstm_lib.losses import mse
@@ -49,8 +49,7 @@ class RecallRNN(torch.nn.Module):
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {seed!r}")
         self.rnn = lt.RNN(1, hidden_size, seed=seed)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with torch_seeded(seed):
             self.readout = torch.nn.Linear(hidden_size, 1, dtype=torch.float64)
         w_hh = gradients.scaled_orthogonal(hidden_size, rho, seed=q_seed)
         with torch.no_grad():
@@ -136,17 +135,14 @@ def diagnose_readout(model: RecallRNN, x: Any, y: Any, lr: float) -> ReadoutDiag
     model.zero_grad()
     mse(model, (x, y)).backward()
 
-    def norm(params: Any) -> float:
-        return float(np.sqrt(sum(float((p.grad.double() ** 2).sum()) for p in params)))
-
     return ReadoutDiagnosis(
         saturated=float((np.abs(h_last) > 0.999).mean()),
         same_pattern=bool((h_last == h_last[0]).all()),
         feature_norm2=float((z**2).sum(axis=1).mean()),
         lambda_max=lambda_max,
         predicted_growth=float((1.0 - 2.0 * lr * lambda_max) ** 2),
-        recurrent_grad=norm(model.rnn.parameters()),
-        readout_grad=norm(model.readout.parameters()),
+        recurrent_grad=gradients.global_grad_norm(model.rnn.parameters()),
+        readout_grad=gradients.global_grad_norm(model.readout.parameters()),
     )
 
 

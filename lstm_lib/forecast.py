@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstm_lib import checks
+from lstm_lib import checks, torch_seeded
 from lstm_lib.checks import positive_int
 from lstm_lib.recipes import forecast as recipe
 from lstm_lib.train import History
@@ -122,8 +122,7 @@ class WindowForecaster(recipe.Forecaster):
     def __init__(self, hidden_size: int, n_out: int = 1, seed: int = 0) -> None:
         hidden_size = positive_int("hidden_size", hidden_size)
         n_out = positive_int("n_out", n_out)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with torch_seeded(seed):
             super().__init__(hidden_size, n_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

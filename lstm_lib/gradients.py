@@ -14,9 +14,9 @@ cell) state at every earlier step ``t``, as a function of the lag ``T - t``.
   with a chosen spectral radius; :func:`spectral_radius` measures it.
 - :func:`linear_theory` and :func:`meanfield_rates` are the theory the measurements are
   compared with; :func:`decay_rate` fits the measured per-step rate.
-- :func:`global_norm` (NumPy arrays or torch tensors), :func:`global_grad_norm` (torch
-  parameters' ``.grad``), :func:`clip_by_global_norm` (a dict of NumPy gradients) and
-  :func:`clip_torch_grads_` (torch parameters, in place) clip by the global norm
+- :func:`global_norm` (NumPy arrays or torch tensors) and :func:`global_grad_norm` (torch
+  parameters' ``.grad``) measure the global norm; :func:`clip_by_global_norm` (a dict of
+  NumPy gradients) and :func:`clip_torch_grads_` (torch parameters, in place) clip by it
   (``lstm_lib.train.fit`` clips with it and records the norm before and after).
 """
 

@@ -14,19 +14,20 @@ Going back, the split of the one Keras bias into two is not unique; we put it al
 ``kernel`` ``(in, out)`` and ``bias`` ``(out,)``.
 
 Keras is imported by the caller, never here: these functions only touch a Keras layer's
-``get_weights``/``set_weights``, so importing this module stays cheap.
+``get_weights``/``set_weights``, so importing this module does not load Keras.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from lstm_lib import checks
+from lstm_lib.compare import Agreement
 
 __all__ = [
     "lstm_keys",
@@ -40,6 +41,7 @@ __all__ = [
     "keras_shapes",
     "shape_table",
     "Agreement",
+    "KerasAgreement",
     "copy_and_compare",
 ]
 
@@ -380,23 +382,26 @@ def _without_batch(shape: Any) -> Any:
     return tuple(shape)[1:]
 
 
-@dataclass
-class Agreement:
-    """What ``copy_and_compare`` found: the layer pairs whose weights were copied (torch
-    class name, keras class name) and the largest absolute difference of the outputs."""
+@dataclass(repr=False)
+class KerasAgreement(Agreement):
+    """What ``copy_and_compare`` found: a ``lstm_lib.compare.Agreement`` table of one row
+    (``"output"``) and one column (``"keras"``), whose ``max_diff`` is the largest absolute
+    difference of the outputs, and the layer ``pairs`` whose weights were copied (torch class
+    name, keras class name)."""
 
-    pairs: list[tuple[str, str]]
-    max_diff: float
+    pairs: list[tuple[str, str]] = field(default_factory=list)
 
     def __str__(self) -> str:
         copied = ", ".join(f"{a} -> {b}" for a, b in self.pairs)
         return f"weights copied: {copied}\nmax |keras - lstm_lib| = {self.max_diff:.1e}"
 
+    __repr__ = __str__
 
-def copy_and_compare(model: Any, keras_model: Any, x: Any) -> Agreement:
+
+def copy_and_compare(model: Any, keras_model: Any, x: Any) -> KerasAgreement:
     """Copy ``model``'s weights into ``keras_model`` (``copy_model_to_keras``), run both on
     ``x`` (array ``(B, ...)``; the torch model gets it as a tensor, without gradients) and
-    return the ``Agreement``: the pairs copied and ``max |keras(x) - model(x)|``."""
+    return the ``KerasAgreement``: the pairs copied and ``max |keras(x) - model(x)|``."""
     import torch
 
     pairs = copy_model_to_keras(model, keras_model)
@@ -408,4 +413,5 @@ def copy_and_compare(model: Any, keras_model: Any, x: Any) -> Agreement:
     if tuple(ours.shape) != tuple(theirs.shape):
         raise ValueError(f"the torch model gives {tuple(ours.shape)}, keras "
                          f"{tuple(theirs.shape)}")
-    return Agreement(pairs, float((theirs - ours).abs().max()))
+    diff = float((theirs - ours).abs().max())
+    return KerasAgreement(["keras"], {"output": [diff]}, pairs=pairs)

@@ -20,10 +20,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from lstm_lib import checks
+from lstm_lib import checks, torch_seeded
+from lstm_lib.recipes.char_lm import CELLS  # cell name -> torch.nn class: the recipe's table
 from lstm_lib.torch.variants import chrono_init_
 
-CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 READOUTS = ("steps", "last")
 
 
@@ -45,8 +45,9 @@ class RecurrentReadout(nn.Module):
       every unit is set to this value (``bias_ih`` gets it, ``bias_hh`` 0 in that block), as
       Keras's ``unit_forget_bias=True`` does with 1.0; the other parameters stay PyTorch's.
     - ``seed``: if given, the weights are drawn from ``torch.manual_seed(seed)`` inside
-      ``torch.random.fork_rng`` (the global generator is left as it was), so the same seed
-      gives the same model; ``None`` draws from the global generator.
+      ``lstm_lib.torch_seeded`` (the global generator is left as it was), so the same seed
+      gives the same model; ``None`` draws from the global generator's current state (and
+      leaves it as it was too).
 
     ``forward(x, state=None)``: x ``(B, T, input_size)``; ``state`` as the recurrent
     layer's (``(h_0, c_0)`` for the LSTM, each ``(L*D, B, H)``; ``h_0`` otherwise).
@@ -85,9 +86,7 @@ class RecurrentReadout(nn.Module):
             raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
         self.cell, self.readout, self.bidirectional = cell, readout, bidirectional
         directions = 2 if bidirectional else 1
-        with torch.random.fork_rng(devices=[]):
-            if seed is not None:
-                torch.manual_seed(seed)
+        with torch_seeded(seed):
             self.rnn = CELLS[cell](input_size, hidden_size, batch_first=True,
                                    bidirectional=bidirectional, dtype=dtype)
             self.head = nn.Linear(directions * hidden_size, outputs, dtype=dtype)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstm_lib import checks
+from lstm_lib import checks, torch_seeded
 from lstm_lib.batching import make_batches
 from lstm_lib.recipes import classify as recipe
 from lstm_lib.train import History
@@ -85,8 +85,7 @@ class SequenceClassifier(recipe.Classifier):
         dt = torch.float64 if checks.float_dtype(dtype) == np.float64 else torch.float32
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(seed))
+        with torch_seeded(seed):
             super().__init__(input_size, hidden_size, num_classes, bidirectional=bidirectional,
                              masking=masking, pooling=pooling, dtype=dt)
         self.input_size, self.hidden_size, self.num_classes = input_size, hidden_size, num_classes
@@ -160,8 +159,7 @@ def train_classifier(model: SequenceClassifier, x: Any, lengths: Any, y: Any, st
                 longest = int(n[rows].max()) if model.masking else T
                 yield x[rows, :longest], n[rows], targets[rows]
 
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with torch_seeded(seed):
         losses = recipe.fit(model, Plan(), steps, lr=lr, clip=clip)
     model.eval()
     return History(step=list(range(len(losses))), loss=losses)

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from lstm_lib import checks
-from lstm_lib.gradients import clip_torch_grads_
+from lstm_lib.gradients import clip_torch_grads_, global_grad_norm
 
 
 @dataclass
@@ -65,15 +65,6 @@ def progress(iterable: Iterable[Any], *, total: int | None = None,
     return tqdm(iterable, total=total, desc=desc, leave=False)
 
 
-def global_grad_norm(parameters: Any) -> float:
-    """sqrt of the sum of squares of every parameter's gradient (parameters without one skip)."""
-    total = 0.0
-    for p in parameters:
-        if p.grad is not None:
-            total += float((p.grad.detach().double() ** 2).sum())
-    return math.sqrt(total)
-
-
 def batch_stream(make_batch: Callable[[np.random.Generator], Any],
                  seed: int | np.random.Generator) -> Callable[[int], Any]:
     """A ``get_batch`` for ``fit`` that draws a fresh batch at every step.
@@ -112,9 +103,14 @@ def fit(
 
     get_batch(step) -> batch; loss_fn(model, batch) -> scalar tensor. ``clip``: if given,
     rescale the gradients so their global norm is at most ``clip``
-    (``lstm_lib.gradients.clip_torch_grads_``). ``eval_fn(model)`` returns a dict of floats,
+    (``lstm_lib.gradients.clip_torch_grads_``). The global norm is measured once per step
+    (``lstm_lib.gradients.global_grad_norm``); the applied norm is measured again only on a
+    step whose gradients clipping scaled (otherwise it is that same number).
+    ``eval_fn(model)`` returns a dict of floats,
     run under ``torch.no_grad()`` every ``eval_every`` steps (0: only at the end). A
-    non-finite loss or gradient norm stops training (``History.diverged``).
+    non-finite loss or gradient norm stops training (``History.diverged``; that step's
+    ``applied_norm`` is NaN); with ``stop_on_divergence=False`` training goes on, and such a
+    step is not clipped (its ``applied_norm`` is the measured norm).
     """
     steps = checks.positive_int("steps", steps)
     if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 0:
@@ -155,8 +151,9 @@ def fit(
             break
         applied = norm
         if clip is not None and math.isfinite(norm):
-            clip_torch_grads_(params, clip)
-            applied = global_grad_norm(params)
+            clip_torch_grads_(params, clip, norm=norm)   # measured once, above
+            if norm > clip:  # the gradients were scaled: measure what is applied
+                applied = global_grad_norm(params)
         opt.step()
         hist.step.append(step)
         hist.loss.append(value)

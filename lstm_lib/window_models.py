@@ -18,8 +18,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,24 +27,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lstm_lib import checks
+from lstm_lib import checks, torch_seeded
 from lstm_lib.data.series import linear_forecast
 from lstm_lib.ngram import NGramCounts
 from lstm_lib.train import History, fit
 
 
-@contextmanager
-def _seeded(seed: int | None) -> Iterator[None]:
+def _seeded(seed: int | None) -> AbstractContextManager[None]:
     """Draw from ``torch.manual_seed(seed)`` inside, and leave the global generator as it
-    was; with ``seed=None``, draw from (and advance) the global generator."""
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
-    if seed is None:
-        yield
-        return
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
+    was (``lstm_lib.torch_seeded``); with ``seed=None``, draw from (and advance) the global
+    generator."""
+    return nullcontext() if seed is None else torch_seeded(seed)
 
 
 class WindowModel(torch.nn.Module):

@@ -18,8 +18,14 @@ def test_per_step_labels_match_torch():
     want = torch.nn.functional.cross_entropy(logits.reshape(12, 5),
                                              torch.from_numpy(labels).reshape(12))
     assert got.shape == () and torch.allclose(got, want)
-    got.backward()                                       # a loss fit can train on
-    assert model.head.weight.grad is not None
+    # by hand: the mean over the 12 labelled steps of -log softmax(logits)[label]
+    z = logits.detach().double().numpy()
+    log_p = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    by_hand = -np.take_along_axis(log_p, labels[..., None], axis=-1).mean()
+    assert float(got.detach()) == pytest.approx(by_hand, rel=1e-6)
+    want_grad, = torch.autograd.grad(want, model.head.weight)
+    got.backward()                                       # a loss fit can train on ...
+    torch.testing.assert_close(model.head.weight.grad, want_grad)  # ... with the right gradient
 
 
 def test_one_label_per_example():

@@ -263,9 +263,16 @@ def test_lstm_forecaster_scales_on_train_alone_and_undoes_the_differences():
     later[130:] = 0.0
     np.testing.assert_array_equal(fc.forecast(v, np.array([125, 130]), 6),
                                   fc.forecast(later, np.array([125, 130]), 6))
-    assert fc.seed_spread(v, o, truth_paths(v, o, 6)).shape == (2,)
+    truth = np.stack([v[i: i + 6] for i in o])  # by hand: the next 6 values of each origin
+    alone = [LSTMForecaster([m], fc.scaler, fc.difference, fc.method, fc.horizon).forecast(v, o)
+             for m in fc.members]
+    np.testing.assert_allclose(np.mean(alone, axis=0), f, rtol=1e-12)  # the members' mean
+    per_member = [np.sqrt(((a - truth) ** 2).mean(axis=0)).mean() for a in alone]
+    assert per_member[0] != per_member[1]
+    np.testing.assert_allclose(fc.seed_spread(v, o, truth), per_member, rtol=1e-12)
     np.testing.assert_array_equal(fc.rmse(v, o), e)  # forecast scored against the series
-    assert fc.rmse(v, o, 3).shape == (3,)
+    np.testing.assert_allclose(fc.rmse(v, o, 3),
+                               np.sqrt(((f[:, :3] - truth[:, :3]) ** 2).mean(axis=0)), rtol=1e-12)
     with pytest.raises(ValueError, match="horizon"):
         fc.rmse(v, o, 0)
     with pytest.raises(ValueError, match="method"):

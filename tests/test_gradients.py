@@ -229,6 +229,8 @@ def test_global_norm() -> None:
         G.global_norm({})
     with pytest.raises(TypeError, match="NumPy array"):
         G.global_norm({"a": [1.0]})
+    mixed = [torch.tensor([[3.0]]), np.array([0.0, 4.0], dtype=np.float32)]
+    assert G.global_norm(mixed) == 5.0  # torch tensors and NumPy arrays alike
 
 
 def test_clip_by_global_norm_above_and_below() -> None:
@@ -275,26 +277,55 @@ def test_clip_torch_grads_matches_torch(max_norm: float) -> None:
 def test_clip_torch_grads_needs_gradients() -> None:
     with pytest.raises(ValueError, match="no parameter has a gradient"):
         G.clip_torch_grads_(torch.nn.Linear(2, 2).parameters(), 1.0)
+    with pytest.raises(ValueError, match="norm must be"):
+        G.clip_torch_grads_(_model_with_grads().parameters(), 1.0, norm=-1.0)
+
+
+def test_clip_torch_grads_uses_a_given_norm() -> None:
+    ours, ref = _model_with_grads(), _model_with_grads()
+    norm = G.global_grad_norm(ours.parameters())
+    assert G.clip_torch_grads_(ours.parameters(), 0.1, norm=norm) == norm
+    G.clip_torch_grads_(ref.parameters(), 0.1)
+    for p, q in zip(ours.parameters(), ref.parameters(), strict=True):
+        assert torch.equal(p.grad, q.grad)  # the same scaling, bit for bit
 
 
 @pytest.mark.parametrize("clip", [None, 0.05])
-def test_fit_records_the_applied_norm(clip: float | None) -> None:
+def test_fit_records_the_norms_before_and_as_applied(clip: float | None) -> None:
     torch.manual_seed(0)
     model = torch.nn.Linear(3, 1, dtype=torch.float64)
     xs = torch.randn(6, 16, 3, dtype=torch.float64) * 5
+    lr = 0.01
+    weights = []  # the parameters at the start of every step, and after the last
 
     def loss_fn(m, batch):
         return m(batch).pow(2).mean()
 
-    sgd = torch.optim.SGD(model.parameters(), lr=0.01)
-    hist = fit(model, loss_fn, lambda s: xs[s], 6, optimizer=sgd, clip=clip)
-    applied = np.array(hist.applied_norm)
-    assert len(applied) == 6
+    def get_batch(step):
+        weights.append([p.detach().clone() for p in model.parameters()])
+        return xs[step]
+
+    hist = fit(model, loss_fn, get_batch, 6, optimizer=torch.optim.SGD(model.parameters(), lr=lr),
+               clip=clip)
+    weights.append([p.detach().clone() for p in model.parameters()])
+    before, applied = [], []  # measured independently: a fresh gradient, and the SGD step / lr
+    for step in range(6):
+        probe = torch.nn.Linear(3, 1, dtype=torch.float64)
+        with torch.no_grad():
+            for p, w in zip(probe.parameters(), weights[step], strict=True):
+                p.copy_(w)
+        loss_fn(probe, xs[step]).backward()
+        before.append(float(torch.linalg.vector_norm(
+            torch.cat([p.grad.flatten() for p in probe.parameters()]))))
+        update = torch.cat([(b - a).flatten() for a, b in zip(*weights[step: step + 2])])
+        applied.append(float(torch.linalg.vector_norm(update)) / lr)
+    np.testing.assert_allclose(hist.grad_norm, before, rtol=1e-12)
+    np.testing.assert_allclose(hist.applied_norm, applied, rtol=1e-8)
     if clip is None:
-        assert np.allclose(applied, hist.grad_norm, rtol=1e-12)
+        assert hist.applied_norm == hist.grad_norm
     else:
-        assert (np.array(hist.grad_norm) > clip).all()
-        assert (applied <= clip * (1 + 1e-12)).all() and np.allclose(applied, clip, rtol=1e-12)
+        assert (np.array(hist.grad_norm) > 2 * clip).all()  # every step is clipped ...
+        np.testing.assert_allclose(hist.applied_norm, clip, rtol=1e-12)  # ... to the threshold
 
 
 @pytest.mark.parametrize("max_norm", [0.1, 1.0, 100.0])

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from lstm_lib import keras_bridge as kb
+from lstm_lib.compare import Agreement
 from lstm_lib.torch.keras import LSTMLayer, TimeDistributed
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -53,6 +54,11 @@ def test_copy_and_compare_copies_and_measures():
     result = kb.copy_and_compare(ours, k_model, x)
     assert result.pairs == [("LSTMLayer", "LSTM"), ("Linear", "Dense")]
     assert result.max_diff < 1e-6              # Keras's Dense computes in float32
+    assert isinstance(result, Agreement) and kb.Agreement is Agreement  # one definition
+    assert result.columns == ["keras"] and result.rows == {"output": [result.max_diff]}
+    with torch.no_grad():                      # an independent measure of the difference
+        direct = (torch.as_tensor(k_model(x)).detach() - ours(torch.from_numpy(x))).abs().max()
+    assert result.max_diff == pytest.approx(float(direct), rel=1e-6, abs=1e-15)
     assert str(result).splitlines() == [
         "weights copied: LSTMLayer -> LSTM, Linear -> Dense",
         f"max |keras - lstm_lib| = {result.max_diff:.1e}"]

@@ -202,3 +202,12 @@ def test_layer_state_dict_bad_arguments():
         layer_state_dict(sd, 0, reverse="yes")
     with pytest.raises(TypeError):
         layer_state_dict([1, 2], 0)
+
+
+def test_cells_is_the_recipes_table():
+    from lstm_lib.models import CELLS
+    from lstm_lib.recipes import char_lm
+
+    assert CELLS is char_lm.CELLS  # one definition
+    assert {k: v.__name__ for k, v in CELLS.items()} == {"lstm": "LSTM", "gru": "GRU",
+                                                         "rnn": "RNN"}

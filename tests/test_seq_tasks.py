@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from lstm_lib.data import encoding
 from lstm_lib.data import seq_tasks as st
 
 
@@ -10,20 +11,8 @@ def rng(seed=0):
     return np.random.default_rng(seed)
 
 
-def test_one_hot_values_and_validation():
-    out = st.one_hot(np.array([[0, 2], [1, 1]]), 3)
-    assert out.shape == (2, 2, 3) and out.dtype == np.float32
-    np.testing.assert_array_equal(out[0, 1], [0, 0, 1])
-    np.testing.assert_array_equal(out.sum(-1), np.ones((2, 2)))
-    with pytest.raises(ValueError, match=r"\[0, 3\)"):
-        st.one_hot(np.array([3]), 3)
-    with pytest.raises(ValueError, match=r"\[0, 3\)"):
-        st.one_hot(np.array([-1]), 3)
-    with pytest.raises(TypeError, match="integers"):
-        st.one_hot(np.array([0.5]), 3)
-    with pytest.raises(ValueError, match="positive"):
-        st.one_hot(np.array([0]), 0)
-
+def test_one_hot_is_the_shared_one():
+    assert st.one_hot is encoding.one_hot
 
 def test_blobs_shapes_and_separable():
     x, y = st.blobs(600, rng(), num_classes=3, dim=4, spread=0.1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_lib.data import tagging
+from lstm_lib.data import encoding, tagging
 
 
 def test_occurs_later_by_hand():
@@ -76,9 +76,8 @@ def test_next_symbol_batch_shifts_by_one():
     np.testing.assert_array_equal(batch.labels, batch.tokens[:, 1:])
 
 
-def test_one_hot():
-    x = tagging.one_hot(np.array([[2, 0]]), 3)
-    np.testing.assert_array_equal(x, [[[0, 0, 1], [1, 0, 0]]])
+def test_one_hot_is_the_shared_one():
+    assert tagging.one_hot is encoding.one_hot
 
 
 @pytest.mark.parametrize(

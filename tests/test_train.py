@@ -1,12 +1,15 @@
 """The shared training loop: it learns, records, clips, evaluates, and stops on divergence."""
 
+import copy
 import math
 
 import pytest
 import torch
 
 import lstm_lib
-from lstm_lib.train import fit, global_grad_norm
+from lstm_lib import gradients
+from lstm_lib.gradients import global_grad_norm
+from lstm_lib.train import fit
 
 
 def regression():
@@ -45,16 +48,57 @@ def test_clip_bounds_the_applied_update_norm():
     assert hist.applied_norm[0] == pytest.approx(0.5, rel=1e-6)
 
 
-def test_applied_norm_equals_grad_norm_without_clipping():
+def test_recorded_norms_are_the_gradients_norms_without_clipping():
     model, batch = regression()
+    twin = copy.deepcopy(model)
     hist = fit(model, mse, lambda s: batch, 5)
-    assert hist.applied_norm == hist.grad_norm
+    opt = torch.optim.Adam(twin.parameters(), lr=1e-2)  # fit's default: the same 5 steps
+    for step in range(5):
+        opt.zero_grad()
+        mse(twin, batch).backward()
+        flat = torch.cat([p.grad.double().flatten() for p in twin.parameters()])
+        assert hist.grad_norm[step] == pytest.approx(float(torch.linalg.vector_norm(flat)),
+                                                     rel=1e-12)
+        opt.step()
+    assert hist.applied_norm == hist.grad_norm  # nothing clipped: the same numbers
+
+
+@pytest.mark.parametrize(("clip", "per_step"), [(None, 1), (1e9, 1), (1e-3, 2)])
+def test_fit_measures_the_global_norm_once_per_step(monkeypatch, clip, per_step):
+    calls = []
+    measure = gradients.global_norm
+    monkeypatch.setattr(gradients, "global_norm", lambda g: calls.append(1) or measure(g))
+    model, batch = regression()
+    hist = fit(model, mse, lambda s: batch, 4, clip=clip)
+    # once before clipping; once more only where clipping scaled the gradients (the applied
+    # norm), never inside clip_torch_grads_
+    assert len(calls) == per_step * 4
+    if clip == 1e-3:
+        assert all(g > clip for g in hist.grad_norm)
+        assert hist.applied_norm == pytest.approx([clip] * 4, rel=1e-6)
 
 
 def test_divergence_stops_training():
     model, batch = regression()
     hist = fit(model, lambda m, b: mse(m, b) * float("inf"), lambda s: batch, 50)
     assert hist.diverged and len(hist.loss) == 1 and math.isinf(hist.loss[0])
+    assert not math.isfinite(hist.grad_norm[0]) and math.isnan(hist.applied_norm[0])
+
+
+def test_without_stop_on_divergence_training_goes_on():
+    model, batch = regression()
+
+    def loss_fn(m, step):  # infinite at step 2 only
+        return mse(m, batch) * (float("inf") if step == 2 else 1.0)
+
+    steps = list(range(5))
+    hist = fit(model, loss_fn, lambda s: steps[s], 5, clip=1.0, stop_on_divergence=False)
+    assert not hist.diverged and hist.step == steps  # no early stop, and no clipping error
+    assert math.isinf(hist.loss[2]) and all(math.isfinite(v) for v in hist.loss[:2])
+    assert not math.isfinite(hist.grad_norm[2])
+    assert hist.applied_norm[2] is hist.grad_norm[2]  # not clipped: recorded as measured
+    stopped = fit(regression()[0], loss_fn, lambda s: steps[s], 5, clip=1.0)
+    assert stopped.diverged and stopped.step == [0, 1, 2]
 
 
 def test_fit_validates_arguments():
@@ -68,8 +112,9 @@ def test_fit_validates_arguments():
 def test_global_grad_norm():
     p = torch.nn.Parameter(torch.zeros(2))
     p.grad = torch.tensor([3.0, 4.0])
-    q = torch.nn.Parameter(torch.zeros(1))
+    q = torch.nn.Parameter(torch.zeros(1))  # no gradient: skipped
     assert global_grad_norm([p, q]) == 5.0
+    assert global_grad_norm([q]) == 0.0
 
 
 def test_progress_is_off_under_make_and_on_for_people(monkeypatch):

@@ -13,6 +13,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
+from lstm_lib.data import encoding  # noqa: E402
 from lstm_lib.data.series import linear_forecast, noisy_periodic  # noqa: E402
 from lstm_lib.data.windows import make_windows, n_windows, one_hot  # noqa: E402
 from lstm_lib.diagrams.windows import naive_model, window_model  # noqa: E402
@@ -110,16 +111,8 @@ def test_lists_and_tensors_are_accepted():
     np.testing.assert_array_equal(y1, [3, 4])
 
 
-def test_one_hot():
-    ids = np.array([[0, 2], [1, 1]])
-    oh = one_hot(ids, 3)
-    assert oh.shape == (2, 2, 3) and oh.dtype == np.float32
-    np.testing.assert_array_equal(oh.sum(-1), 1)
-    np.testing.assert_array_equal(oh.argmax(-1), ids)
-    with pytest.raises(ValueError, match="lie in"):
-        one_hot(np.array([3]), 3)
-    with pytest.raises(TypeError, match="integers"):
-        one_hot(np.array([0.5]), 3)
+def test_one_hot_is_the_shared_one():
+    assert one_hot is encoding.one_hot
 
 
 def test_noisy_periodic():

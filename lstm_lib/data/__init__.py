@@ -1,5 +1,6 @@
 """Data for the chapters, one module per job (import from the module):
 
+- ``encoding``: ``one_hot``, the one-hot coder the other modules share.
 - ``windows``: cut a sequence into (nb_samples, seq_length, input_dim) windows and targets.
 - ``streams``: lay a long stream out for stateful training (row i continues row i).
 - ``corpus``: the counting numbers written out in words, tokenised (context windows).
@@ -19,4 +20,6 @@
 - ``adding``: the adding problem of Hochreiter & Schmidhuber (1997) and its exact baseline.
 - ``vowels``: Japanese Vowels (real utterances of 7 to 29 frames, from sktime, offline), and
   padding a batch of unequal lengths (post or pre) with its mask and lengths.
+- ``number_words``: numbers written out in German and French (num2words) with their digits,
+  and a split by a hash of the number (the encoder-decoder chapter).
 """

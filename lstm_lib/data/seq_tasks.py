@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_lib import checks
+from lstm_lib.data.encoding import one_hot
 
 __all__ = [
     "one_hot",
@@ -31,19 +32,6 @@ __all__ = [
     "reverse_digits",
     "smallest_sorted",
 ]
-
-
-def one_hot(indices: np.ndarray, depth: int) -> np.ndarray:
-    """One-hot encode integer ``indices`` of any shape ``S`` into float32 ``(*S, depth)``."""
-    depth = checks.positive_int("depth", depth)
-    idx = np.asarray(indices)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"indices must be integers, got dtype {idx.dtype}")
-    if idx.size and (idx.min() < 0 or idx.max() >= depth):
-        raise ValueError(
-            f"indices must lie in [0, {depth}), got values in [{idx.min()}, {idx.max()}]"
-        )
-    return np.eye(depth, dtype=np.float32)[idx]
 
 
 def blobs(

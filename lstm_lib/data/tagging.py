@@ -22,6 +22,7 @@ import numpy as np
 
 from lstm_lib import checks
 from lstm_lib.checks import positive_int
+from lstm_lib.data.encoding import one_hot
 
 
 class TaggingBatch(NamedTuple):
@@ -43,17 +44,6 @@ def _tokens(tokens: np.ndarray) -> np.ndarray:
     if tokens.min() < 0:
         raise ValueError(f"tokens must be >= 0, got a minimum of {tokens.min()}")
     return tokens
-
-
-
-
-def one_hot(tokens: np.ndarray, vocab_size: int) -> np.ndarray:
-    """One-hot encode ``tokens`` (B, T) ints in ``[0, vocab_size)``: returns (B, T, V) float32."""
-    tokens = _tokens(tokens)
-    vocab_size = positive_int("vocab_size", vocab_size)
-    if tokens.max() >= vocab_size:
-        raise ValueError(f"tokens must be < vocab_size = {vocab_size}, got {tokens.max()}")
-    return np.eye(vocab_size, dtype=np.float32)[tokens]
 
 
 def occurs_later(tokens: np.ndarray) -> np.ndarray:

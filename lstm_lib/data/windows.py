@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_lib.checks import positive_int
+from lstm_lib.data.encoding import one_hot
 
 
 def _as_sequence(seq: np.ndarray) -> np.ndarray:
@@ -89,17 +90,6 @@ def make_windows(
     X = seq2[starts[:, None] + np.arange(seq_length)[None, :]]  # fancy indexing copies
     y = seq[starts + seq_length - 1 + horizon]
     return X, y
-
-
-def one_hot(ids: np.ndarray, vocab_size: int, dtype: type = np.float32) -> np.ndarray:
-    """One-hot code integer ids: shape ``(...)`` -> ``(..., vocab_size)``, one 1 per vector."""
-    vocab_size = positive_int("vocab_size", vocab_size)
-    ids = np.asarray(ids)
-    if ids.size and ids.dtype.kind not in "iu":
-        raise TypeError(f"ids must be integers, got dtype {ids.dtype}")
-    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
-        raise ValueError(f"ids must lie in [0, {vocab_size}), got min {ids.min()} max {ids.max()}")
-    return np.eye(vocab_size, dtype=dtype)[ids]
 
 
 __all__ = ["make_windows", "n_windows", "one_hot"]

@@ -46,16 +46,7 @@ from lstm_lib.numpy._stack import (
     get,
     projection,
 )
-from lstm_lib.numpy.activations import dsigmoid, dtanh
-
-
-def _sigmoid_inplace(a: np.ndarray) -> None:
-    """a <- 1 / (1 + exp(-a)), in place. (exp may overflow to inf for a very negative a:
-    1 / inf = 0 is then the exact answer; the caller silences the warning.)"""
-    np.negative(a, out=a)
-    np.exp(a, out=a)
-    a += 1.0
-    np.reciprocal(a, out=a)
+from lstm_lib.numpy.activations import dsigmoid, dtanh, sigmoid_
 
 
 class GRU(RecurrentStack):
@@ -92,26 +83,25 @@ class GRU(RecurrentStack):
         b_hn = b_hh[2 * H:]
         w_hh_t = np.ascontiguousarray(w_hh.T)  # row-major: faster per step (see lstm.py)
         keep = None if mask is None else 1.0 - mask  # 1.0 where the state is carried
-        with np.errstate(over="ignore"):
-            for t in range(T):
-                np.matmul(hs[t], w_hh_t, out=rec)          # the recurrent GEMM: one per step
-                g = gates[t]
-                rz = g[:, : 2 * H]
-                rz += rec[:, : 2 * H]
-                _sigmoid_inplace(rz)                       # r, z
-                r, z, n = g[:, :H], g[:, H: 2 * H], g[:, 2 * H:]
-                np.add(rec[:, 2 * H:], b_hn, out=u_n[t])   # u_n = W_hn h + b_hn
-                np.multiply(r, u_n[t], out=tmp)
-                n += tmp
-                np.tanh(n, out=n)                          # n = tanh(a_n + r * u_n)
-                h = hs[t + 1]
-                np.subtract(hs[t], n, out=h)               # h_t = n + z * (h_{t-1} - n)
-                h *= z
-                h += n
-                if mask is not None:                       # padded step: h_t = h_{t-1}
-                    h *= mask[t]
-                    np.multiply(hs[t], keep[t], out=tmp)
-                    h += tmp
+        for t in range(T):
+            np.matmul(hs[t], w_hh_t, out=rec)          # the recurrent GEMM: one per step
+            g = gates[t]
+            rz = g[:, : 2 * H]
+            rz += rec[:, : 2 * H]
+            sigmoid_(rz)                               # r, z (stable: tanh form)
+            r, z, n = g[:, :H], g[:, H: 2 * H], g[:, 2 * H:]
+            np.add(rec[:, 2 * H:], b_hn, out=u_n[t])   # u_n = W_hn h + b_hn
+            np.multiply(r, u_n[t], out=tmp)
+            n += tmp
+            np.tanh(n, out=n)                          # n = tanh(a_n + r * u_n)
+            h = hs[t + 1]
+            np.subtract(hs[t], n, out=h)               # h_t = n + z * (h_{t-1} - n)
+            h *= z
+            h += n
+            if mask is not None:                       # padded step: h_t = h_{t-1}
+                h *= mask[t]
+                np.multiply(hs[t], keep[t], out=tmp)
+                h += tmp
         return {"x": xs, "gates": gates, "u_n": u_n, "h": hs, "mask": mask, "buf": buf}
 
     def _run_backward(self, cache: dict[str, Any], w: Weights, d_hs: np.ndarray,

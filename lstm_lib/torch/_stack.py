@@ -34,6 +34,19 @@ def as_tensor(name: str, x: Any, shape: tuple[int | None, ...], dims: str,
     return torch.as_tensor(positive_strides(x)).to(dtype)
 
 
+def load_parameters(module: nn.Module, load: Any, state_dict: Any, strict: bool,
+                    assign: bool) -> Any:
+    """``load_state_dict`` of a twin: check ``state_dict`` against ``module._shapes``
+    (``checks.state_dict``: with ``strict=True`` a missing or unexpected key is a
+    ValueError; with ``strict=False`` both are allowed, as in ``torch.nn``), turn its arrays
+    (NumPy or torch) into tensors of ``module.dtype`` and hand them to ``load``
+    (``torch.nn.Module.load_state_dict``), which returns the missing and unexpected keys."""
+    checks.state_dict(state_dict, module._shapes, type(module).__name__, strict=strict)
+    tensors = {k: torch.as_tensor(positive_strides(v)).detach().to(module.dtype)
+               if k in module._shapes else v for k, v in state_dict.items()}
+    return load(tensors, strict=strict, assign=assign)
+
+
 class RecurrentStack(nn.Module):
     """Base of ``lstm_lib.torch.RNN`` and ``LSTM``; see those for the public contract."""
 
@@ -56,11 +69,10 @@ class RecurrentStack(nn.Module):
         self._mask_rev: tuple[torch.Tensor | None, torch.Tensor | None] = (None, None)
 
     def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
-        """Copy parameters from a dict of torch tensors or NumPy arrays (same keys/shapes)."""
-        checks.state_dict(state_dict, self._shapes, type(self).__name__)
-        tensors = {k: torch.as_tensor(positive_strides(v)).detach().to(self.dtype)
-                   for k, v in state_dict.items()}
-        return super().load_state_dict(tensors, strict=True, assign=assign)
+        """Copy parameters from a dict of torch tensors or NumPy arrays (same keys/shapes);
+        ``strict`` and the return value as ``torch.nn.Module.load_state_dict``'s
+        (:func:`load_parameters`)."""
+        return load_parameters(self, super().load_state_dict, state_dict, strict, assign)
 
     def num_parameters(self) -> int:
         """Total number of scalar parameters."""
@@ -205,12 +217,10 @@ class CellBase(nn.Module):
             self.register_parameter(key.removesuffix("_l0"), nn.Parameter(torch.from_numpy(value)))
 
     def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
-        """Copy parameters from torch tensors or NumPy arrays with the torch cell's keys."""
-        checks.state_dict(state_dict, self._shapes, type(self).__name__)
-        return super().load_state_dict(
-            {k: torch.as_tensor(positive_strides(v)).detach().to(self.dtype)
-             for k, v in state_dict.items()},
-            strict=True, assign=assign)
+        """Copy parameters from torch tensors or NumPy arrays with the torch cell's keys;
+        ``strict`` and the return value as ``torch.nn.Module.load_state_dict``'s
+        (:func:`load_parameters`)."""
+        return load_parameters(self, super().load_state_dict, state_dict, strict, assign)
 
     def _input(self, x: Any) -> torch.Tensor:
         return as_tensor("x", x, (None, self.input_size), "(B, I)", self.dtype)

@@ -1,0 +1,77 @@
+"""The torch twins' load_state_dict(strict=...) behaves as torch.nn.Module's: strict=True
+rejects a missing or an unexpected key, strict=False loads the keys it knows and reports the
+rest, with the same missing and unexpected keys as the torch.nn layer of the same shape."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import lstm_lib.torch as lt
+
+I, H = 3, 4
+PAIRS = [
+    (lambda: lt.LSTM(I, H, num_layers=2, bidirectional=True),
+     lambda: torch.nn.LSTM(I, H, num_layers=2, bidirectional=True, dtype=torch.float64)),
+    (lambda: lt.GRU(I, H), lambda: torch.nn.GRU(I, H, dtype=torch.float64)),
+    (lambda: lt.RNN(I, H, nonlinearity="relu"),
+     lambda: torch.nn.RNN(I, H, nonlinearity="relu", dtype=torch.float64)),
+    (lambda: lt.LSTMCell(I, H), lambda: torch.nn.LSTMCell(I, H, dtype=torch.float64)),
+    (lambda: lt.GRUCell(I, H), lambda: torch.nn.GRUCell(I, H, dtype=torch.float64)),
+    (lambda: lt.RNNCell(I, H), lambda: torch.nn.RNNCell(I, H, dtype=torch.float64)),
+]
+IDS = ["LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell"]
+
+
+def _partial(module: torch.nn.Module) -> tuple[dict, str]:
+    """The module's state_dict, every value + 1, less its first key, plus a stray key."""
+    sd = {k: v.detach().numpy() + 1.0 for k, v in module.state_dict().items()}
+    dropped = next(iter(sd))
+    del sd[dropped]
+    sd["stray.weight"] = np.zeros(2)
+    return sd, dropped
+
+
+@pytest.mark.parametrize(("ours", "theirs"), PAIRS, ids=IDS)
+def test_strict_rejects_missing_and_unexpected_keys(ours, theirs):
+    twin, ref = ours(), theirs()
+    full = {k: v.detach().clone() for k, v in twin.state_dict().items()}
+    missing = dict(full)
+    missing.pop(next(iter(full)))
+    for bad in (missing, {**full, "stray.weight": torch.zeros(2)}):
+        with pytest.raises(RuntimeError):
+            ref.load_state_dict(bad)                   # torch's own verdict ...
+        with pytest.raises(ValueError, match="missing|unexpected"):
+            twin.load_state_dict(bad)                  # ... ours, the same (a ValueError)
+        with pytest.raises(ValueError, match="missing|unexpected"):
+            twin.load_state_dict(bad, strict=True)
+    assert twin.load_state_dict(full) == ref.load_state_dict(full)  # no key left out
+
+
+@pytest.mark.parametrize(("ours", "theirs"), PAIRS, ids=IDS)
+def test_non_strict_loads_what_it_knows_and_reports_the_rest(ours, theirs):
+    twin, ref = ours(), theirs()
+    before = {k: v.detach().clone() for k, v in twin.state_dict().items()}
+    sd, dropped = _partial(twin)
+    got = twin.load_state_dict(sd, strict=False)
+    want = ref.load_state_dict({k: torch.as_tensor(v) for k, v in sd.items()}, strict=False)
+    assert got.missing_keys == want.missing_keys == [dropped]
+    assert got.unexpected_keys == want.unexpected_keys == ["stray.weight"]
+    after = twin.state_dict()
+    assert torch.equal(after[dropped], before[dropped])            # left as it was
+    for k, v in sd.items():
+        if k != "stray.weight":
+            np.testing.assert_array_equal(after[k].numpy(), v)    # loaded
+
+
+@pytest.mark.parametrize(("ours", "theirs"), PAIRS[:1] + PAIRS[3:4], ids=["LSTM", "LSTMCell"])
+def test_non_strict_still_checks_shapes_and_strict_is_a_bool(ours, theirs):
+    twin = ours()
+    sd = {k: v.detach().clone() for k, v in twin.state_dict().items()}
+    key = next(iter(sd))
+    sd[key] = torch.zeros(1, dtype=torch.float64)
+    with pytest.raises(ValueError, match="shape"):
+        twin.load_state_dict(sd, strict=False)
+    with pytest.raises(TypeError, match="strict"):
+        twin.load_state_dict(twin.state_dict(), strict=1)
