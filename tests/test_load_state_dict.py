@@ -1,6 +1,7 @@
-"""The torch twins' load_state_dict(strict=...) behaves as torch.nn.Module's: strict=True
-rejects a missing or an unexpected key, strict=False loads the keys it knows and reports the
-rest, with the same missing and unexpected keys as the torch.nn layer of the same shape."""
+"""The layers' load_state_dict(strict=...), torch twins and NumPy layers, behaves as
+torch.nn.Module's: strict=True rejects a missing or an unexpected key, strict=False loads the
+keys it knows and reports the rest, with the same missing and unexpected keys as the torch.nn
+layer of the same shape."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+import lstm_lib.numpy as lnp
 import lstm_lib.torch as lt
 
 I, H = 3, 4
@@ -75,3 +77,37 @@ def test_non_strict_still_checks_shapes_and_strict_is_a_bool(ours, theirs):
         twin.load_state_dict(sd, strict=False)
     with pytest.raises(TypeError, match="strict"):
         twin.load_state_dict(twin.state_dict(), strict=1)
+
+
+NUMPY_PAIRS = [
+    (lambda: lnp.LSTM(I, H, num_layers=2, bidirectional=True),
+     lambda: torch.nn.LSTM(I, H, num_layers=2, bidirectional=True, dtype=torch.float64)),
+    (lambda: lnp.GRU(I, H), lambda: torch.nn.GRU(I, H, dtype=torch.float64)),
+    (lambda: lnp.RNN(I, H, nonlinearity="relu"),
+     lambda: torch.nn.RNN(I, H, nonlinearity="relu", dtype=torch.float64)),
+    (lambda: lnp.LSTMCell(I, H), lambda: torch.nn.LSTMCell(I, H, dtype=torch.float64)),
+    (lambda: lnp.GRUCell(I, H), lambda: torch.nn.GRUCell(I, H, dtype=torch.float64)),
+    (lambda: lnp.RNNCell(I, H), lambda: torch.nn.RNNCell(I, H, dtype=torch.float64)),
+]
+
+
+@pytest.mark.parametrize(("ours", "theirs"), NUMPY_PAIRS, ids=IDS)
+def test_numpy_layers_take_strict_as_torch_does(ours, theirs):
+    layer, ref = ours(), theirs()
+    full = {k: v + 1.0 for k, v in layer.state_dict().items()}
+    dropped = next(iter(full))
+    missing = {k: v for k, v in full.items() if k != dropped}
+    for bad in (missing, {**full, "stray.weight": np.zeros(2)}):
+        with pytest.raises(ValueError, match="missing|unexpected"):
+            layer.load_state_dict(bad)                 # strict=True, the default
+    before = layer.state_dict()[dropped].copy()
+    partial = {**missing, "stray.weight": np.zeros(2)}
+    got = layer.load_state_dict(partial, strict=False)
+    want = ref.load_state_dict({k: torch.as_tensor(v) for k, v in partial.items()}, strict=False)
+    assert got.missing_keys == want.missing_keys == [dropped]
+    assert got.unexpected_keys == want.unexpected_keys == ["stray.weight"]
+    after = layer.state_dict()
+    np.testing.assert_array_equal(after[dropped], before)          # left as it was
+    for k, v in missing.items():
+        np.testing.assert_array_equal(after[k], v, err_msg=k)       # the rest loaded
+    assert layer.load_state_dict(full) == ([], [])

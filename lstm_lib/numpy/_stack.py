@@ -14,11 +14,25 @@ after), zeroes the output past each length and ignores ``d_output`` there.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from lstm_lib import checks, params
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` did not load: as ``torch.nn.Module.load_state_dict``'s result."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def incompatible_keys(given: dict[str, Any], expected: dict[str, Any]) -> IncompatibleKeys:
+    """The keys of ``expected`` not in ``given`` and those of ``given`` not in ``expected``,
+    each in its dict's order (torch's order)."""
+    return IncompatibleKeys([k for k in expected if k not in given],
+                            [k for k in given if k not in expected])
 
 Weights = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -75,13 +89,21 @@ class RecurrentStack:
         """Copies of the parameters, keys and shapes exactly as ``torch.nn.LSTM``'s."""
         return {k: v.copy() for k, v in self.params.items()}
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Copy parameters from a dict of NumPy arrays or torch tensors (same keys/shapes)."""
-        checks.state_dict(state_dict, self._shapes, type(self).__name__)
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy parameters from a dict of NumPy arrays or torch tensors (same keys/shapes).
+
+        ``strict`` as ``torch.nn.Module.load_state_dict``: ``True`` rejects a missing or an
+        unexpected key (ValueError); ``False`` loads the keys it knows and leaves the others.
+        Returns the missing and unexpected keys, as torch does.
+        """
+        checks.state_dict(state_dict, self._shapes, type(self).__name__, strict=strict)
         for k, v in state_dict.items():
+            if k not in self._shapes:
+                continue
             if not isinstance(v, np.ndarray):
                 v = v.detach().cpu().numpy()
             self.params[k] = np.array(v, dtype=self.dtype, copy=True)
+        return incompatible_keys(state_dict, self._shapes)
 
     def num_parameters(self) -> int:
         """Total number of scalar parameters."""
@@ -299,11 +321,14 @@ class CellBase:
         sd = self._layer.state_dict()
         return {k: sd[f"{k}_l0"] for k in self._KEYS}
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Copy parameters from NumPy arrays or torch tensors with the torch cell's keys."""
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy parameters from NumPy arrays or torch tensors with the torch cell's keys;
+        ``strict`` and the result as the layer's ``load_state_dict``."""
         shapes = params.cell_shapes(self.input_size, self.hidden_size, self.layer_class.gates)
-        checks.state_dict(state_dict, shapes, type(self).__name__)
-        self._layer.load_state_dict({f"{k}_l0": v for k, v in state_dict.items()})
+        checks.state_dict(state_dict, shapes, type(self).__name__, strict=strict)
+        self._layer.load_state_dict({f"{k}_l0": v for k, v in state_dict.items() if k in shapes},
+                                    strict=False)
+        return incompatible_keys(state_dict, shapes)
 
     def _check_backward(self, name: str, grad: np.ndarray) -> int:
         """Raise unless a forward ran and ``grad`` is (B, H); return B."""
