@@ -22,11 +22,13 @@ shift
 workers="${NBVAL_WORKERS:-2}"
 threads="${NBVAL_THREADS:-1}"
 if [[ -z "${MAKELEVEL:-}" ]]; then
-  # Run alone, not from make: take the environment the Makefile exports (LSTM_LIB_PROGRESS=0,
-  # the thread pools' waits, PYTHONHASHSEED...), as make nbval would.
+  # Run alone, not from make: add the variables the Makefile exports (LSTM_LIB_PROGRESS=0,
+  # the thread pools' waits, PYTHONHASHSEED...), as make nbval would; a variable already set
+  # here keeps its value.
   while IFS= read -r -d '' kv; do
-    case "${kv%%=*}" in MAKE* | MFLAGS) continue ;; esac
-    export "${kv?}"
+    name="${kv%%=*}"
+    case "${name}" in MAKE* | MFLAGS) continue ;; esac
+    [[ -v "${name}" ]] || export "${kv?}"
   done < <(make -s --no-print-directory --eval='print-env: ; @env -0' print-env)
 fi
 if [[ -z "${NBVAL_FLAGS:-}" ]]; then

@@ -6,7 +6,8 @@ Chapter 9 prints the work each batch order computes (padded fraction, slots); se
 on the machine and its load, so the chapter prints none and this script measures them. One
 epoch is the forward and backward passes of a ``torch.nn.LSTM`` (12 -> 32, float32, batches
 of 32, no packing, each batch cut to its own longest member) over the 270 training
-utterances, with ``lstm_lib.batching.epoch_cpu_seconds``. The orders are interleaved and each
+utterances, with ``lstm_lib.training.batching.epoch_cpu_seconds``. The orders are interleaved and
+each
 epoch's plan is drawn anew, as a training loop draws them; the table gives the median CPU
 time per epoch, its ratio to random batches (measured in the same run), and the padded
 fraction.
@@ -29,8 +30,8 @@ def main() -> None:
     import torch
     from torch import nn
 
-    from lstm_lib.batching import ORDERS, epoch_cpu_seconds, epoch_plans, padding_cost
     from lstm_lib.data.vowels import load_vowels, pad
+    from lstm_lib.training.batching import ORDERS, epoch_cpu_seconds, epoch_plans, padding_cost
 
     torch.set_num_threads(args.threads)
     train = load_vowels("train")

@@ -9,7 +9,7 @@ import torch
 
 import lstm_lib.numpy as lnp
 import lstm_lib.torch as ltorch
-from lstm_lib.gradcheck import numeric_grad
+from lstm_lib.verify.gradcheck import numeric_grad
 
 IMPLS = [lnp, ltorch]
 PARAMS = ("W_q", "W_k", "v")

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_lib.batching import (
+from lstm_lib.training.batching import (
     ORDERS,
     epoch_cpu_seconds,
     epoch_plans,

@@ -1,4 +1,4 @@
-"""Tests of lstm_lib.bidirectional: the two-reader build equals the library's and torch's
+"""Tests of lstm_lib.models.bidirectional: the two-reader build equals the library's and torch's
 bidirectional LSTM, forward and backward, and the layout facts the chapter relies on."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import pytest
 import torch
 
 import lstm_lib.torch
-from lstm_lib.bidirectional import Bidirectional
-from lstm_lib.compare import compare
+from lstm_lib.models.bidirectional import Bidirectional
 from lstm_lib.numpy import LSTM
+from lstm_lib.verify.compare import compare
 
 B, T, I, H = 3, 6, 4, 5
 
@@ -128,7 +128,7 @@ def test_diagram_draws_every_step():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from lstm_lib.diagrams.bilstm import bilstm
+    from lstm_lib.viz.diagrams.bilstm import bilstm
 
     fig, ax = bilstm(steps=3)
     texts = [t.get_text() for t in ax.texts]
@@ -151,7 +151,7 @@ def test_diagram_draws_every_step():
 def test_prefix_outputs_equal_one_pass_per_prefix():
     import torch
 
-    from lstm_lib.bidirectional import prefix_outputs
+    from lstm_lib.models.bidirectional import prefix_outputs
 
     torch.manual_seed(0)
     x = torch.from_numpy(np.random.default_rng(3).standard_normal((2, 6, 3)))
@@ -170,7 +170,7 @@ def test_prefix_outputs_equal_one_pass_per_prefix():
 def test_prefix_outputs_refuses_what_it_cannot_do():
     import torch
 
-    from lstm_lib.bidirectional import prefix_outputs
+    from lstm_lib.models.bidirectional import prefix_outputs
 
     x = torch.zeros(2, 5, 3)
     with pytest.raises(TypeError):

@@ -1,4 +1,4 @@
-"""lstm_lib.charlm: the language-model chapter's measurements of a char_lm checkpoint."""
+"""lstm_lib.analysis.charlm: the language-model chapter's measurements of a char_lm checkpoint."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_lib import charlm
-from lstm_lib.ngram_lm import NGramLM
+from lstm_lib.analysis import charlm
+from lstm_lib.baselines.ngram_lm import NGramLM
 from lstm_lib.numpy import LSTM
 from lstm_lib.recipes import char_lm as recipe
 

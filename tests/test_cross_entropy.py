@@ -1,11 +1,12 @@
-"""Tests of lstm_lib.losses.cross_entropy: per sequence and per step, as chapters 3 and 5 use it."""
+"""Tests of lstm_lib.training.losses.cross_entropy: per sequence and per step, as chapters 3 and 5
+use it."""
 
 import numpy as np
 import pytest
 import torch
 
-from lstm_lib.losses import cross_entropy
-from lstm_lib.models import RecurrentReadout
+from lstm_lib.models.readout import RecurrentReadout
+from lstm_lib.training.losses import cross_entropy
 
 
 def test_per_step_labels_match_torch():

@@ -1,4 +1,4 @@
-"""Tests of the five-shapes diagram (lstm_lib.diagrams.architectures)."""
+"""Tests of the five-shapes diagram (lstm_lib.viz.diagrams.architectures)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
-from lstm_lib.diagrams import architectures as arch  # noqa: E402
+from lstm_lib.viz.diagrams import architectures as arch  # noqa: E402
 
 
 def counts(ax):

@@ -1,4 +1,4 @@
-"""Tests of the LSTM cell diagram (lstm_lib.diagrams.cell)."""
+"""Tests of the LSTM cell diagram (lstm_lib.viz.diagrams.cell)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from lstm_lib.diagrams.cell import lstm_cell  # noqa: E402
+from lstm_lib.viz.diagrams.cell import lstm_cell  # noqa: E402
 
 
 def _texts(ax) -> list[str]:

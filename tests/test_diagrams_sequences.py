@@ -1,4 +1,4 @@
-"""Tests of the return_sequences / return_state diagrams (lstm_lib.diagrams.sequences)."""
+"""Tests of the return_sequences / return_state diagrams (lstm_lib.viz.diagrams.sequences)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
-from lstm_lib.diagrams import sequences as sq  # noqa: E402
+from lstm_lib.viz.diagrams import sequences as sq  # noqa: E402
 
 
 def arrows(ax):

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_lib.dtw import dtw_distance, dtw_matrix, nearest_neighbour
+from lstm_lib.baselines.dtw import dtw_distance, dtw_matrix, nearest_neighbour
 
 
 def test_dtw_by_hand():

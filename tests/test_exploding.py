@@ -1,4 +1,5 @@
-"""Tests for lstm_lib.exploding: the recall RNN, its training run and the read-out diagnosis."""
+"""Tests for lstm_lib.analysis.exploding: the recall RNN, its training run and the read-out
+diagnosis."""
 
 from __future__ import annotations
 
@@ -6,15 +7,15 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_lib import gradients
-from lstm_lib.data.recall import recall_batches
-from lstm_lib.exploding import (
+from lstm_lib.analysis import gradients
+from lstm_lib.analysis.exploding import (
     ReadoutDiagnosis,
     RecallRNN,
     diagnose_readout,
     growth_per_step,
     train_recall,
 )
+from lstm_lib.data.recall import recall_batches
 
 
 def test_recall_rnn_weights_and_shapes() -> None:

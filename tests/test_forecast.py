@@ -14,7 +14,7 @@ import torch  # noqa: E402
 
 from lstm_lib.data.real_series import load_sunspots  # noqa: E402
 from lstm_lib.data.windows import make_windows  # noqa: E402
-from lstm_lib.forecast import (  # noqa: E402
+from lstm_lib.models.forecast import (  # noqa: E402
     ArimaFit,
     IntervalForecast,
     LSTMForecaster,

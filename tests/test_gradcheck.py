@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import lstm_lib.numpy as lnp
-from lstm_lib.gradcheck import gradcheck, numeric_grad
+from lstm_lib.verify.gradcheck import gradcheck, numeric_grad
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "RNN"])

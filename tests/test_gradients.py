@@ -1,4 +1,4 @@
-"""Tests for lstm_lib.gradients: per-step gradient norms, theory helpers and clipping."""
+"""Tests for lstm_lib.analysis.gradients: per-step gradient norms, theory helpers and clipping."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import torch
 
 import lstm_lib.numpy as lnp
 import lstm_lib.torch as lt
-from lstm_lib import gradients as G
-from lstm_lib.train import fit
+from lstm_lib.analysis import gradients as G
+from lstm_lib.training.loop import fit
 
 I, H, B, T = 3, 5, 2, 7
 

@@ -15,9 +15,9 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 import lstm_lib.numpy as lnp
 import lstm_lib.numpy._stack as np_stack
 import lstm_lib.torch as ltorch
-from lstm_lib.compare import compare
-from lstm_lib.gradcheck import gradcheck, numeric_grad
 from lstm_lib.params import to_torch
+from lstm_lib.verify.compare import compare
+from lstm_lib.verify.gradcheck import gradcheck, numeric_grad
 
 configs = st.fixed_dictionaries({
     "batch": st.integers(1, 5), "steps": st.integers(1, 12), "inp": st.integers(1, 6),
@@ -45,17 +45,6 @@ def make(cfg: dict, dtype=np.float64):
     return m, twin, ref, x, state
 
 
-@settings(max_examples=25, deadline=None)
-@given(cfg=configs)
-def test_float64_agrees_with_nn_gru_to_1e10(cfg):
-    m, twin, ref, x, state = make(cfg)
-    table = compare(m, {"twin": twin, "nn": ref}, x, state, seed=cfg["seed"])
-    expected = {"output", "h_n", "d x"} | {f"d {k}" for k in m.params}
-    expected |= {"d h0"} if state is not None else set()
-    assert set(table.rows) == expected
-    table.assert_close(1e-10)
-
-
 @settings(max_examples=10, deadline=None)
 @given(cfg=configs)
 def test_float32_agrees_to_1e4(cfg):
@@ -63,17 +52,6 @@ def test_float32_agrees_to_1e4(cfg):
     table = compare(m, {"twin": twin, "nn": ref}, x, state, seed=cfg["seed"])
     for row, vals in table.rows.items():
         assert max(vals) < 1e-4, (row, vals)
-
-
-@pytest.mark.parametrize("layers,bi", [(1, False), (2, True), (3, False)])
-def test_gradcheck_below_1e7(layers, bi):
-    rng = np.random.default_rng(0)
-    m = lnp.GRU(3, 4, num_layers=layers, bidirectional=bi, seed=1)
-    x = rng.standard_normal((2, 5, 3))
-    h0 = rng.standard_normal(((2 if bi else 1) * layers, 2, 4))
-    errors = gradcheck(m, x, h0)
-    assert set(errors) == set(m.params) | {"input", "h0"}
-    assert max(errors.values()) < 1e-7, errors
 
 
 def test_gradcheck_catches_a_gru_bias_bug(monkeypatch):
@@ -98,92 +76,6 @@ def test_n_block_bias_gradients_differ_r_z_blocks_agree():
     g_ih, g_hh = m.grads["bias_ih_l0"], m.grads["bias_hh_l0"]
     np.testing.assert_allclose(g_ih[:8], g_hh[:8], rtol=0, atol=1e-15)   # r, z
     assert np.abs(g_ih[8:] - g_hh[8:]).max() > 1e-3                     # n: r * (...)
-
-
-def test_state_dict_keys_and_shapes_are_nn_grus_and_init_is_shared():
-    m = lnp.GRU(5, 7, num_layers=2, bidirectional=True, seed=3)
-    t = ltorch.GRU(5, 7, num_layers=2, bidirectional=True, seed=3)
-    ref = torch.nn.GRU(5, 7, num_layers=2, bidirectional=True, batch_first=True)
-    assert list(m.state_dict()) == list(t.state_dict()) == list(ref.state_dict())
-    for k, v in ref.state_dict().items():
-        assert m.state_dict()[k].shape == tuple(v.shape)
-        np.testing.assert_array_equal(m.state_dict()[k], t.state_dict()[k].numpy())
-    assert m.params["weight_ih_l0"].shape == (21, 5) and m.params["weight_ih_l1"].shape == (21, 14)
-    assert all(np.abs(v).max() <= 1 / np.sqrt(7) for v in m.state_dict().values())
-    other = lnp.GRU(5, 7, num_layers=2, bidirectional=True, seed=4)
-    assert not np.array_equal(other.params["weight_hh_l0"], m.params["weight_hh_l0"])
-    assert m.num_parameters() == t.num_parameters() == sum(p.numel() for p in ref.parameters())
-
-
-def test_state_dict_round_trip_through_nn_gru_is_bit_identical():
-    a = lnp.GRU(4, 3, num_layers=2, bidirectional=True, seed=1)
-    ref = torch.nn.GRU(4, 3, num_layers=2, bidirectional=True, batch_first=True).double()
-    b = ltorch.GRU(4, 3, num_layers=2, bidirectional=True, seed=9)
-    b.load_state_dict(ref.state_dict())
-    a.load_state_dict(b.state_dict())
-    for k, v in ref.state_dict().items():
-        assert v.numpy().tobytes() == a.state_dict()[k].tobytes()
-
-
-def test_cells_match_nn_grucell():
-    rng = np.random.default_rng(0)
-    cell, twin = lnp.GRUCell(3, 4, seed=2), ltorch.GRUCell(3, 4, seed=2)
-    ref = torch.nn.GRUCell(3, 4).double()
-    assert list(cell.state_dict()) == list(twin.state_dict()) == list(ref.state_dict())
-    for k, v in ref.state_dict().items():
-        assert cell.state_dict()[k].shape == tuple(v.shape)
-        np.testing.assert_array_equal(cell.state_dict()[k], twin.state_dict()[k].numpy())
-    ref.load_state_dict(to_torch(cell.state_dict()))
-    x, h = rng.standard_normal((2, 3)), rng.standard_normal((2, 4))
-    xt, ht = torch.tensor(x, requires_grad=True), torch.tensor(h, requires_grad=True)
-    h1 = cell.forward(x, h)
-    r1 = ref(xt, ht)
-    np.testing.assert_allclose(h1, r1.detach().numpy(), rtol=0, atol=1e-14)
-    np.testing.assert_allclose(h1, twin(xt, ht).detach().numpy(), rtol=0, atol=1e-14)
-    assert set(cell.gates) == set(twin.gates) == set("rzn")
-    for k in "rzn":
-        np.testing.assert_allclose(cell.gates[k], twin.gates[k].detach().numpy(), atol=1e-15)
-    w = rng.standard_normal((2, 4))
-    (r1 * torch.from_numpy(w)).sum().backward()
-    dx, dh = cell.backward(w)
-    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=0, atol=1e-13)
-    np.testing.assert_allclose(dh, ht.grad.numpy(), rtol=0, atol=1e-13)
-    for k, p in ref.named_parameters():
-        np.testing.assert_allclose(cell.grads[k], p.grad.numpy(), rtol=0, atol=1e-13)
-    np.testing.assert_allclose(cell.forward(x), ref(xt).detach().numpy(), atol=1e-14)  # h = 0
-
-
-def test_trace_holds_r_z_n_h_and_the_update_equation():
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((2, 6, 3))
-    m = lnp.GRU(3, 4, num_layers=2, bidirectional=True, seed=7)
-    t = ltorch.GRU(3, 4, num_layers=2, bidirectional=True, seed=7)
-    a, b = m.trace(x), t.trace(torch.from_numpy(x))
-    assert set(a) == set(b) == set("rznh")
-    for k in a:
-        assert a[k].shape == (4, 2, 6, 4)
-        np.testing.assert_allclose(a[k], b[k].detach().numpy(), rtol=0, atol=1e-14)
-    out, _ = m.forward(x)
-    np.testing.assert_array_equal(out[..., :4], a["h"][2])   # top layer, forward
-    np.testing.assert_array_equal(out[..., 4:], a["h"][3])   # top layer, backward
-    h_prev = np.concatenate([np.zeros((4, 2, 1, 4)), a["h"][:, :, :-1]], axis=2)
-    fwd = [0, 2]  # forward directions: h_prev is the previous step in input order
-    np.testing.assert_allclose(a["h"][fwd], ((1 - a["z"]) * a["n"] + a["z"] * h_prev)[fwd],
-                               rtol=0, atol=1e-15)
-    assert ((a["r"] > 0) & (a["r"] < 1)).all() and (np.abs(a["n"]) < 1).all()
-
-
-def test_step_grads_are_the_total_gradient_wrt_each_state():
-    rng = np.random.default_rng(2)
-    x = rng.standard_normal((2, 5, 3))
-    m, t = lnp.GRU(3, 4, seed=1), ltorch.GRU(3, 4, seed=1)
-    out, _ = m.forward(x)
-    r = rng.standard_normal(out.shape)
-    m.backward(r)
-    o, _ = t(torch.from_numpy(x))
-    gh = torch.autograd.grad((o * torch.from_numpy(r)).sum(), t.steps["h"][0])
-    assert m.step_grads["h"].shape == (1, 2, 5, 4)
-    np.testing.assert_allclose(m.step_grads["h"][0], torch.stack(gh, 1).numpy(), atol=1e-13)
 
 
 def test_float32_layer_computes_in_float32():
@@ -278,57 +170,6 @@ def test_run_without_a_mask_equals_all_ones_mask():
 
 # ------------------------------------------------------------------- lengths= through the stack
 needs_lengths = pytest.mark.skipif(not HAS_LENGTHS, reason="the stack has no lengths= yet")
-lengths_configs = configs.flatmap(lambda cfg: st.lists(
-    st.integers(1, cfg["steps"]), min_size=cfg["batch"], max_size=cfg["batch"]).map(
-    lambda ls: {**cfg, "lengths": np.array(ls)}))
-
-
-@needs_lengths
-@settings(max_examples=25, deadline=None)
-@given(cfg=lengths_configs)
-def test_lengths_agree_with_packed_nn_gru_to_1e10(cfg):
-    m, twin, ref, x, h0 = make(cfg)
-    lengths = cfg["lengths"]
-    rng = np.random.default_rng(cfg["seed"] + 1)
-    out, h_n = m.forward(x, h0, lengths=lengths)
-    r_out, r_h = rng.standard_normal(out.shape), rng.standard_normal(h_n.shape)
-    dx, dh0 = m.backward(r_out, r_h)
-    xt, h0t, rout, rh = packed_nn(ref, x, lengths, h0)
-    tx = torch.tensor(x, requires_grad=True)
-    th0 = None if h0 is None else torch.tensor(h0, requires_grad=True)
-    tout, th = twin(tx, th0, lengths=lengths)
-    for o, h in ((rout, rh), (tout, th)):
-        ((o * torch.from_numpy(r_out)).sum() + (h * torch.from_numpy(r_h)).sum()).backward()
-        np.testing.assert_allclose(out, o.detach().numpy(), rtol=0, atol=1e-10)
-        np.testing.assert_allclose(h_n, h.detach().numpy(), rtol=0, atol=1e-10)
-    for gx in (xt.grad, tx.grad):
-        np.testing.assert_allclose(dx, gx.numpy(), rtol=0, atol=1e-10)
-    if h0 is not None:
-        for g in (h0t.grad, th0.grad):
-            np.testing.assert_allclose(dh0, g.numpy(), rtol=0, atol=1e-10)
-    for module in (ref, twin):
-        for k, p in module.named_parameters():
-            np.testing.assert_allclose(m.grads[k], p.grad.numpy(), rtol=0, atol=1e-10,
-                                       err_msg=k)
-    padded = np.arange(x.shape[1])[None, :] >= lengths[:, None]
-    assert (dx[padded] == 0).all() and (out[padded] == 0).all()
-
-
-@needs_lengths
-@pytest.mark.parametrize("layers,bi", [(1, False), (2, True)])
-def test_lengths_gradcheck_below_1e7(layers, bi):
-    rng = np.random.default_rng(0)
-    m = lnp.GRU(3, 4, num_layers=layers, bidirectional=bi, seed=1)
-    x, lengths = rng.standard_normal((3, 5, 3)), np.array([5, 2, 3])
-    h0 = rng.standard_normal(((2 if bi else 1) * layers, 3, 4))
-    errors = gradcheck(m, x, h0, lengths=lengths)
-    assert set(errors) == set(m.params) | {"input", "h0"}
-    assert max(errors.values()) < 1e-7, errors
-    m.forward(x, h0, lengths=lengths)
-    dx, _ = m.backward(rng.standard_normal((3, 5, 4 * (2 if bi else 1))))
-    assert (dx[1, 2:] == 0).all() and (dx[2, 3:] == 0).all() and (dx[1, :2] != 0).all()
-
-
 @needs_lengths
 def test_numeric_grad_sees_the_padding_is_dead():
     """Central differences agree that x at padded steps does not matter: exactly 0."""
@@ -357,117 +198,3 @@ def test_compare_with_lengths_packs_torch_nn(kind):
     h_with = np.asarray(m.forward(x, lengths=lengths)[1])  # (h_n, c_n) for the LSTM
     h_without = np.asarray(m.forward(x)[1])
     assert np.abs(h_with - h_without).max() > 1e-2 and unpacked.max_diff < 1e-10
-
-
-# ------------------------------------------------------------------- bad inputs
-IMPLS = [lnp, ltorch]
-
-
-@pytest.mark.parametrize("impl", IMPLS)
-def test_x_of_wrong_feature_size(impl):
-    with pytest.raises(ValueError, match=r"\(B, T, I\) = \(\*, \*, 4\), got \(2, 3, 6\)"):
-        impl.GRU(4, 5).forward(np.zeros((2, 3, 6)))
-
-
-@pytest.mark.parametrize("impl", IMPLS)
-def test_x_of_wrong_rank(impl):
-    with pytest.raises(ValueError, match=r"3 dimensions \(B, T, I\), got 2"):
-        impl.GRU(4, 5).forward(np.zeros((3, 4)))
-
-
-@pytest.mark.parametrize("impl", IMPLS)
-def test_integer_x(impl):
-    with pytest.raises(TypeError, match="real floating dtype"):
-        impl.GRU(4, 5).forward(np.zeros((2, 3, 4), dtype=np.int64))
-
-
-@pytest.mark.parametrize("impl", IMPLS)
-def test_nan_in_x(impl):
-    x = np.zeros((2, 3, 4))
-    x[1, 2, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        impl.GRU(4, 5).forward(x)
-
-
-@pytest.mark.parametrize("impl", IMPLS)
-def test_state_of_wrong_shape(impl):
-    with pytest.raises(ValueError, match=r"state h .*\(2, 2, 5\), got \(1, 2, 5\)"):
-        impl.GRU(4, 5, num_layers=2).forward(np.zeros((2, 3, 4)), np.zeros((1, 2, 5)))
-
-
-@pytest.mark.parametrize("impl", IMPLS)
-def test_state_given_as_a_tuple(impl):
-    with pytest.raises(TypeError, match="got tuple"):
-        impl.GRU(4, 5).forward(np.zeros((2, 3, 4)), (np.zeros((1, 2, 5)),) * 2)
-
-
-@pytest.mark.parametrize("impl", IMPLS)
-def test_bad_dtype(impl):
-    with pytest.raises(TypeError, match="float32 or float64"):
-        impl.GRU(4, 5, dtype=np.int32)
-
-
-@pytest.mark.parametrize("impl", IMPLS)
-@pytest.mark.parametrize("kw", [{"input_size": 0}, {"hidden_size": -1}, {"num_layers": 0}])
-def test_non_positive_sizes(impl, kw):
-    args = {"input_size": 4, "hidden_size": 5, **kw}
-    with pytest.raises(ValueError, match="positive int"):
-        impl.GRU(**args)
-
-
-@pytest.mark.parametrize("impl", IMPLS)
-def test_state_dict_with_lstm_shapes(impl):
-    lstm = lnp.LSTM(4, 5).state_dict()  # 4H rows, not 3H
-    with pytest.raises(ValueError, match=r"weight_ih_l0 must have shape \(15, 4\), got \(20, 4\)"):
-        impl.GRU(4, 5).load_state_dict(lstm)
-
-
-@pytest.mark.parametrize("impl", IMPLS)
-def test_state_dict_missing_key(impl):
-    sd = lnp.GRU(4, 5).state_dict()
-    del sd["bias_hh_l0"]
-    with pytest.raises(ValueError, match="missing key"):
-        impl.GRU(4, 5).load_state_dict(sd)
-
-
-def test_backward_before_forward():
-    with pytest.raises(ValueError, match="before forward"):
-        lnp.GRU(4, 5).backward(np.zeros((2, 3, 5)))
-
-
-def test_d_output_of_wrong_shape():
-    m = lnp.GRU(4, 5, bidirectional=True)
-    m.forward(np.zeros((2, 3, 4)))
-    with pytest.raises(ValueError, match=r"d_output .*\(2, 3, 10\), got \(2, 3, 5\)"):
-        m.backward(np.zeros((2, 3, 5)))
-
-
-def test_d_state_of_wrong_shape():
-    m = lnp.GRU(4, 5)
-    out, _ = m.forward(np.zeros((2, 3, 4)))
-    with pytest.raises(ValueError, match=r"d_state h .*\(1, 2, 5\), got \(1, 3, 5\)"):
-        m.backward(np.zeros_like(out), np.zeros((1, 3, 5)))
-
-
-@pytest.mark.parametrize("impl", IMPLS)
-def test_cell_x_of_wrong_size(impl):
-    with pytest.raises(ValueError, match=r"\(B, I\) = \(\*, 4\), got \(2, 3\)"):
-        impl.GRUCell(4, 5).forward(np.zeros((2, 3)))
-
-
-@pytest.mark.parametrize("impl", IMPLS)
-def test_cell_h_of_wrong_shape(impl):
-    with pytest.raises(ValueError, match=r"h must have shape \(B, H\) = \(2, 5\), got \(2, 4\)"):
-        impl.GRUCell(4, 5).forward(np.zeros((2, 4)), np.zeros((2, 4)))
-
-
-def test_cell_backward_before_forward():
-    with pytest.raises(ValueError, match="before forward"):
-        lnp.GRUCell(4, 5).backward(np.zeros((2, 5)))
-
-
-def test_cell_backward_of_wrong_shape():
-    cell = lnp.GRUCell(4, 5)
-    cell.forward(np.zeros((2, 4)))
-    with pytest.raises(ValueError, match=r"dh must have shape \(B, H\) = \(2, 5\)"):
-        cell.backward(np.zeros((3, 5)))

@@ -1,4 +1,4 @@
-"""Tests for lstm_lib.jacobians: the block Jacobian of one LSTM step, against autograd."""
+"""Tests for lstm_lib.analysis.jacobians: the block Jacobian of one LSTM step, against autograd."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import lstm_lib.numpy as lnp
-from lstm_lib.jacobians import LSTMStepJacobian, lstm_jacobians, lstm_step_jacobian
+from lstm_lib.analysis.jacobians import LSTMStepJacobian, lstm_jacobians, lstm_step_jacobian
 
 I, H, T = 3, 4, 6
 

@@ -1,4 +1,4 @@
-"""Tests for lstm_lib.keras_bridge: layouts both ways, and equal outputs with real Keras."""
+"""Tests for lstm_lib.keras.bridge: layouts both ways, and equal outputs with real Keras."""
 
 import os
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_lib import keras_bridge as kb
+from lstm_lib.keras import bridge as kb
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras", exc_type=ImportError)
@@ -153,7 +153,7 @@ def test_validation_errors():
 
 
 def test_copy_model_to_keras_and_shapes():
-    from lstm_lib.torch.keras import LSTMLayer, RepeatVector, TimeDistributed, trace_shapes
+    from lstm_lib.keras.layers import LSTMLayer, RepeatVector, TimeDistributed, trace_shapes
 
     keras.config.set_floatx("float64")
     try:

@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from lstm_lib import keras_bridge as kb
-from lstm_lib.compare import Agreement
-from lstm_lib.torch.keras import LSTMLayer, TimeDistributed
+from lstm_lib.keras import bridge as kb
+from lstm_lib.keras.layers import LSTMLayer, TimeDistributed
+from lstm_lib.verify.compare import Agreement
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras", exc_type=ImportError)
@@ -32,7 +32,7 @@ def test_shape_table_lists_both_sides():
     ours, k_model = models()
     x = np.random.default_rng(0).standard_normal((2, T, I))
     table = kb.shape_table(ours, k_model, x).splitlines()
-    assert len(table) == 4 and table[0].startswith("lstm_lib.torch.keras")
+    assert len(table) == 4 and table[0].startswith("lstm_lib.keras.layers")
     assert table[1].split()[0] == "input" and "(None, 6, 3)" in table[1]
     assert table[2].startswith("LSTMLayer")
     assert "(2, 6, 5)" in table[2] and "(None, 6, 5)" in table[2]

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_lib.torch import LSTM, LSTMLayer, RepeatVector, TimeDistributed
+from lstm_lib.keras.layers import LSTMLayer, RepeatVector, TimeDistributed
+from lstm_lib.torch import LSTM
 
 
 @pytest.mark.parametrize("seq,state", [(False, False), (True, False), (False, True), (True, True)])

@@ -1,4 +1,4 @@
-"""lstm_lib.torch.keras against its own definition and against real Keras 3 (float64).
+"""lstm_lib.keras.layers against its own definition and against real Keras 3 (float64).
 
 The tests that need Keras skip cleanly when it is not importable.
 """
@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_lib import keras_bridge as kb
-from lstm_lib.torch import LSTM, LSTMLayer, RepeatVector, TimeDistributed
+from lstm_lib.keras import bridge as kb
+from lstm_lib.keras.layers import LSTMLayer, RepeatVector, TimeDistributed
+from lstm_lib.torch import LSTM
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 HAVE_KERAS = importlib.util.find_spec("keras") is not None
@@ -217,7 +218,7 @@ def test_lstm_layer_validation():
 # --- trace_shapes -------------------------------------------------------------------------
 
 def test_trace_shapes_through_a_one_to_many_model():
-    from lstm_lib.torch.keras import trace_shapes
+    from lstm_lib.keras.layers import trace_shapes
 
     model = torch.nn.Sequential(RepeatVector(5), LSTMLayer(3, 4, return_sequences=True),
                                 TimeDistributed(torch.nn.Linear(4, 2).double()))

@@ -1,4 +1,4 @@
-"""Keras masking and ``go_backwards`` in ``lstm_lib.torch.keras.LSTMLayer`` (float64).
+"""Keras masking and ``go_backwards`` in ``lstm_lib.keras.layers.LSTMLayer`` (float64).
 
 Against real Keras 3 (``mask=`` and a ``Masking`` layer; right-, left-padded and holed
 masks): Keras runs a masked LSTM through its Python loop, whose ``ops.matmul`` computes in
@@ -16,8 +16,9 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from lstm_lib import keras_bridge as kb
-from lstm_lib.torch import LSTM, LSTMLayer
+from lstm_lib.keras import bridge as kb
+from lstm_lib.keras.layers import LSTMLayer
+from lstm_lib.torch import LSTM
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 HAVE_KERAS = importlib.util.find_spec("keras") is not None

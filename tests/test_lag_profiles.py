@@ -1,4 +1,4 @@
-"""Tests for lstm_lib.lag_profiles: the set-ups of the vanishing-gradients chapter."""
+"""Tests for lstm_lib.analysis.lag_profiles: the set-ups of the vanishing-gradients chapter."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lstm_lib import gradients  # noqa: E402
-from lstm_lib import lag_profiles as lp  # noqa: E402
 from lstm_lib import numpy as lnp  # noqa: E402
+from lstm_lib.analysis import gradients  # noqa: E402
+from lstm_lib.analysis import lag_profiles as lp  # noqa: E402
 
 I, H, B, T = 3, 6, 2, 9
 

@@ -1,4 +1,4 @@
-"""Tests for lstm_lib.losses.mse and predictions (the fit-style squared error)."""
+"""Tests for lstm_lib.training.losses.mse and predictions (the fit-style squared error)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_lib.losses import mse, predictions
-from lstm_lib.train import fit
+from lstm_lib.training.loop import fit
+from lstm_lib.training.losses import mse, predictions
 
 
 class Pair(torch.nn.Module):

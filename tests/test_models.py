@@ -1,4 +1,4 @@
-"""Tests of lstm_lib.models.RecurrentReadout, lstm_lib.train.batch_stream and
+"""Tests of lstm_lib.models.readout.RecurrentReadout, lstm_lib.training.loop.batch_stream and
 lstm_lib.params.layer_state_dict: the plumbing chapters 3, 6, 7 and 8 share."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import pytest
 import torch
 
 import lstm_lib.torch
-from lstm_lib.models import RecurrentReadout
+from lstm_lib.models.readout import RecurrentReadout
 from lstm_lib.params import layer_state_dict
-from lstm_lib.tbptt import run_chunks
 from lstm_lib.torch.variants import chrono_biases
-from lstm_lib.train import batch_stream, fit
+from lstm_lib.training.loop import batch_stream, fit
+from lstm_lib.training.tbptt import run_chunks
 
 B, T, I, H = 3, 7, 4, 5
 
@@ -205,7 +205,7 @@ def test_layer_state_dict_bad_arguments():
 
 
 def test_cells_is_the_recipes_table():
-    from lstm_lib.models import CELLS
+    from lstm_lib.models.readout import CELLS
     from lstm_lib.recipes import char_lm
 
     assert CELLS is char_lm.CELLS  # one definition

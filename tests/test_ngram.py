@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lstm_lib.baselines.ngram import NGramCounts, ngram_score
 from lstm_lib.data.windows import make_windows
-from lstm_lib.ngram import NGramCounts, ngram_score
 
 
 def test_hand_counted_example():

@@ -1,4 +1,4 @@
-"""Tests for lstm_lib.ngram_lm: counts, smoothing, choice on validation."""
+"""Tests for lstm_lib.baselines.ngram_lm: counts, smoothing, choice on validation."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from lstm_lib.ngram import NGramCounts
-from lstm_lib.ngram_lm import NGramLM
+from lstm_lib.baselines.ngram import NGramCounts
+from lstm_lib.baselines.ngram_lm import NGramLM
 
 
 def _stream(n: int, V: int, seed: int) -> np.ndarray:
@@ -36,7 +36,7 @@ def test_tiny_counts_by_hand():
 
 def test_small_alpha_gives_the_exact_table_of_ngram_py():
     """With a tiny constant the smoothed model is the maximum-likelihood table of
-    lstm_lib.ngram.NGramCounts on every seen context."""
+    lstm_lib.baselines.ngram.NGramCounts on every seen context."""
     ids = _stream(3000, 5, 0)
     k = 2
     lm = NGramLM(k + 1, 5).fit(ids)

@@ -1,4 +1,4 @@
-"""lstm_lib.plots.gate_heatmaps: inputs and the cell state share one diverging colour map."""
+"""lstm_lib.viz.plots.gate_heatmaps: inputs and the cell state share one diverging colour map."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lstm_lib import numpy as lnp  # noqa: E402
-from lstm_lib.plots import gate_heatmaps  # noqa: E402
+from lstm_lib.viz.plots import gate_heatmaps  # noqa: E402
 
 
 def test_inputs_and_cell_state_use_the_same_centred_colours() -> None:

@@ -1,4 +1,4 @@
-"""lstm_lib.plots.grouped_bars: bars side by side, centred on each group, labelled."""
+"""lstm_lib.viz.plots.grouped_bars: bars side by side, centred on each group, labelled."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from lstm_lib.plots import grouped_bars  # noqa: E402
+from lstm_lib.viz.plots import grouped_bars  # noqa: E402
 
 
 def test_bars_sit_side_by_side_centred_on_their_group() -> None:

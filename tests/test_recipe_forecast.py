@@ -129,7 +129,7 @@ def test_fit_save_evaluate_and_replay(tmp_path):
             10 * F.REPLAY_TOL, wrong
     (tmp_path / "ck" / "manifest.json").write_text(json.dumps(stored))
     # the book's ensemble of checkpoints gives each member's forecasts, averaged
-    from lstm_lib.forecast import LSTMForecaster
+    from lstm_lib.models.forecast import LSTMForecaster
 
     ens = LSTMForecaster.from_checkpoints([tmp_path / "ck"])
     model, prep = F.load(tmp_path / "ck")

@@ -6,7 +6,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from lstm_lib.data.vowels import pad
-from lstm_lib.seqclass import (
+from lstm_lib.models.seqclass import (
     SequenceClassifier,
     accuracy,
     last_step,

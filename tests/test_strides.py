@@ -12,10 +12,10 @@ import torch
 import lstm_lib.numpy as lnp
 import lstm_lib.torch as ltorch
 from lstm_lib import checks
-from lstm_lib.compare import compare
-from lstm_lib.gradients import torch_step_grad_norms
-from lstm_lib.torch.keras import trace_shapes
+from lstm_lib.analysis.gradients import torch_step_grad_norms
+from lstm_lib.keras.layers import LSTMLayer, trace_shapes
 from lstm_lib.torch.variants import AblationStack
+from lstm_lib.verify.compare import compare
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((2, 5, 3))
@@ -82,14 +82,14 @@ def test_load_state_dict_takes_flipped_views():
 
 
 def test_keras_layer_takes_flipped_views():
-    layer = ltorch.LSTMLayer(3, 4, return_sequences=True, seed=4)
+    layer = LSTMLayer(3, 4, return_sequences=True, seed=4)
     h0 = negative(np.full((2, 4), 0.1))
     mask = np.array([[True, True, False, True, True], [False, True, True, True, False]])
     a = layer(FLIPPED, initial_state=[h0, h0], mask=mask[:, ::-1])
     b = layer(SAME, initial_state=[np.ascontiguousarray(h0)] * 2,
               mask=np.ascontiguousarray(mask[:, ::-1]))
     assert torch.equal(a, b)
-    model = torch.nn.Sequential(ltorch.LSTMLayer(3, 4))
+    model = torch.nn.Sequential(LSTMLayer(3, 4))
     assert trace_shapes(model, FLIPPED)[-1] == ("LSTMLayer", (2, 4))
 
 

@@ -1,4 +1,4 @@
-"""Tests for lstm_lib.tbptt: carried, detached state over chunks of a stream."""
+"""Tests for lstm_lib.training.tbptt: carried, detached state over chunks of a stream."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_lib.tbptt import detach_state, run_chunks, train_on_stream
+from lstm_lib.training.tbptt import detach_state, run_chunks, train_on_stream
 
 
 def _lstm(seed: int = 0) -> torch.nn.LSTM:

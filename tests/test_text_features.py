@@ -1,4 +1,4 @@
-"""Tests for lstm_lib.text_features: exact per-character features and unit correlations."""
+"""Tests for lstm_lib.analysis.text_features: exact per-character features and unit correlations."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lstm_lib.text_features import (  # noqa: E402
+from lstm_lib.analysis.text_features import (  # noqa: E402
     CLASSES,
     FEATURES,
     char_classes,

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 import lstm_lib
-from lstm_lib import gradients
-from lstm_lib.gradients import global_grad_norm
-from lstm_lib.train import fit
+from lstm_lib.analysis import gradients
+from lstm_lib.analysis.gradients import global_grad_norm
+from lstm_lib.training.loop import fit
 
 
 def regression():
@@ -118,7 +118,7 @@ def test_global_grad_norm():
 
 
 def test_progress_is_off_under_make_and_on_for_people(monkeypatch):
-    from lstm_lib.train import progress
+    from lstm_lib.training.loop import progress
 
     items = range(3)
     monkeypatch.setenv("LSTM_LIB_PROGRESS", "0")

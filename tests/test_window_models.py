@@ -1,4 +1,4 @@
-"""Tests for lstm_lib.window_models: the context-windows chapter's models and plumbing."""
+"""Tests for lstm_lib.models.windows: the context-windows chapter's models and plumbing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lstm_lib.window_models import (
+from lstm_lib.models.windows import (
     Forecaster,
     WindowModel,
     WindowScore,
@@ -76,7 +76,7 @@ def test_training_learns_a_deterministic_rule_and_scores_it() -> None:
 
 
 def test_train_and_score_learns_a_deterministic_rule() -> None:
-    from lstm_lib.window_models import WindowRun, train_and_score
+    from lstm_lib.models.windows import WindowRun, train_and_score
 
     rng = np.random.default_rng(0)
     X = torch.as_tensor(rng.integers(0, 4, (600, 2)))
@@ -91,8 +91,8 @@ def test_train_and_score_learns_a_deterministic_rule() -> None:
 
 
 def test_followers_counts_and_checks() -> None:
-    from lstm_lib.ngram import NGramCounts
-    from lstm_lib.window_models import followers
+    from lstm_lib.baselines.ngram import NGramCounts
+    from lstm_lib.models.windows import followers
 
     X = np.array([[0], [0], [0], [1]])
     y = np.array([1, 1, 2, 0])
@@ -108,8 +108,8 @@ def test_followers_counts_and_checks() -> None:
 
 
 def test_seen_unseen_accuracy_splits_by_context() -> None:
-    from lstm_lib.ngram import NGramCounts
-    from lstm_lib.window_models import seen_unseen_accuracy
+    from lstm_lib.baselines.ngram import NGramCounts
+    from lstm_lib.models.windows import seen_unseen_accuracy
 
     table = NGramCounts(3).fit(np.array([[0], [1]]), np.array([1, 2]))
 
@@ -135,7 +135,7 @@ def test_seen_unseen_accuracy_splits_by_context() -> None:
 
 def test_forecast_errors_beats_the_mean_and_checks() -> None:
     from lstm_lib.data.series import noisy_periodic
-    from lstm_lib.window_models import forecast_errors
+    from lstm_lib.models.windows import forecast_errors
 
     train = noisy_periodic(400, period=8, noise=0.05, seed=1).astype(np.float32)
     test = noisy_periodic(200, period=8, noise=0.05, phase=1.0, seed=2).astype(np.float32)

@@ -16,7 +16,7 @@ from matplotlib.patches import FancyBboxPatch  # noqa: E402
 from lstm_lib.data import encoding  # noqa: E402
 from lstm_lib.data.series import linear_forecast, noisy_periodic  # noqa: E402
 from lstm_lib.data.windows import make_windows, n_windows, one_hot  # noqa: E402
-from lstm_lib.diagrams.windows import naive_model, window_model  # noqa: E402
+from lstm_lib.viz.diagrams.windows import naive_model, window_model  # noqa: E402
 
 
 @settings(max_examples=60, deadline=None)

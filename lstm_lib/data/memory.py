@@ -110,7 +110,7 @@ def flip_flop(
 def flip_flop_batches(
     batch_size: int, steps: int, *, seed: int = 0, **kwargs
 ) -> Callable[[int], tuple]:
-    """A ``get_batch(step) -> (x, y)`` function for :func:`lstm_lib.train.fit`.
+    """A ``get_batch(step) -> (x, y)`` function for :func:`lstm_lib.training.loop.fit`.
 
     Each call draws a fresh batch (torch float32 tensors ``x`` ``(B, T, 2)``,
     ``y`` ``(B, T, 1)``) from one generator seeded with ``seed``, so a training run is

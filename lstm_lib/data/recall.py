@@ -46,7 +46,8 @@ def recall_batch(batch_size: int, length: int, position: int = 0,
 def recall_batches(batch_size: int, length: int, position: int = 0, seed: int = 0,
                    dtype: type | np.dtype = np.float64
                    ) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
-    """A ``get_batch(step)`` for ``lstm_lib.train.fit``: step ``s`` always gives the same batch.
+    """A ``get_batch(step)`` for ``lstm_lib.training.loop.fit``: step ``s`` always gives the same
+    batch.
 
     Batch ``s`` is :func:`recall_batch` drawn from ``np.random.default_rng([seed, s])``, so
     two runs (say, with and without clipping) see exactly the same data in the same order.

@@ -15,7 +15,8 @@ gradient they pass back against the lag, as named results.
   compare (``1.4e-13`` is masked as round-off by the nbval sanitizer).
 
 The loss is always ``L = sum_b <u_b, h_T,b>`` for a fixed direction ``u`` (B, H), as in
-``lstm_lib.gradients``; profiles are :func:`lstm_lib.gradients.lag_profile` curves, (T,),
+``lstm_lib.analysis.gradients``; profiles are :func:`lstm_lib.analysis.gradients.lag_profile`
+curves, (T,),
 entry ``k`` the gradient at lag ``k`` relative to lag 0.
 """
 
@@ -26,9 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from lstm_lib import checks, gradients
+from lstm_lib import checks
 from lstm_lib import numpy as lnp
 from lstm_lib import torch as lt
+from lstm_lib.analysis import gradients
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def orthogonal_rnn(input_size: int, hidden_size: int, rho: float, *, biases: boo
     from ``seed``); ``biases=False`` sets both bias vectors to zero. ``kind``: ``"numpy"``
     (an ``lstm_lib.numpy.RNN``) or ``"torch"`` (its ``lstm_lib.torch.RNN`` twin, float64);
     the same arguments give the same weights in both. ``Q`` comes from
-    :func:`lstm_lib.gradients.scaled_orthogonal` with ``q_seed``.
+    :func:`lstm_lib.analysis.gradients.scaled_orthogonal` with ``q_seed``.
     """
     if kind not in ("numpy", "torch"):
         raise ValueError(f"kind must be 'numpy' or 'torch', got {kind!r}")
@@ -161,7 +163,7 @@ def lstm_lag_profiles(lstm: lnp.LSTM, x: np.ndarray, u: np.ndarray) -> LSTMProfi
 def rate_over(profile: np.ndarray, lag: int) -> float:
     """The end-to-end factor per step of a lag profile: ``(profile[lag] / profile[0])**(1/lag)``.
 
-    ``profile`` (T,) positive, as from :func:`lstm_lib.gradients.lag_profile`; ``lag`` in
+    ``profile`` (T,) positive, as from :func:`lstm_lib.analysis.gradients.lag_profile`; ``lag`` in
     ``[1, T)``. Unlike a fitted slope, this is exactly the geometric mean of the ``lag``
     per-step factors, whatever the shape of the curve in between.
     """

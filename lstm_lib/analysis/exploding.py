@@ -25,11 +25,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstm_lib import checks, gradients, torch_seeded
+from lstm_lib import checks, torch_seeded
 from lstm_lib import torch as lt
+from lstm_lib.analysis import gradients
 from lstm_lib.data.recall import recall_batches
-from lstm_lib.losses import mse
-from lstm_lib.train import History, fit
+from lstm_lib.training.loop import History, fit
+from lstm_lib.training.losses import mse
 
 
 class RecallRNN(torch.nn.Module):
@@ -69,7 +70,8 @@ class RecallRNN(torch.nn.Module):
 
 @dataclass
 class RecallRun:
-    """One training run of :func:`train_recall`: its ``history`` (``lstm_lib.train.History``:
+    """One training run of :func:`train_recall`: its ``history``
+    (``lstm_lib.training.loop.History``:
     loss, grad_norm before clipping, applied_norm after) and the trained ``model``."""
 
     history: History

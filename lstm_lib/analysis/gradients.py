@@ -17,7 +17,7 @@ cell) state at every earlier step ``t``, as a function of the lag ``T - t``.
 - :func:`global_norm` (NumPy arrays or torch tensors) and :func:`global_grad_norm` (torch
   parameters' ``.grad``) measure the global norm; :func:`clip_by_global_norm` (a dict of
   NumPy gradients) and :func:`clip_torch_grads_` (torch parameters, in place) clip by it
-  (``lstm_lib.train.fit`` clips with it and records the norm before and after).
+  (``lstm_lib.training.loop.fit`` clips with it and records the norm before and after).
 """
 
 from __future__ import annotations
@@ -270,7 +270,7 @@ def global_norm(grads: Mapping[str, np.ndarray | torch.Tensor] | Iterable[torch.
     ``||g_k||^2`` is summed in float64, the sum of them in Python floats, so the result does
     not depend on the order of the arrays' elements in memory. The one definition of the
     global norm in ``lstm_lib``: :func:`global_grad_norm`, the clipping functions below,
-    ``lstm_lib.train.fit`` and ``lstm_lib.exploding`` all measure with it.
+    ``lstm_lib.training.loop.fit`` and ``lstm_lib.analysis.exploding`` all measure with it.
     """
     items = list(grads.items()) if isinstance(grads, Mapping) else list(enumerate(grads))
     if not items:
@@ -321,7 +321,8 @@ def clip_torch_grads_(parameters: Iterable[torch.nn.Parameter], max_norm: float,
     The same rule as :func:`clip_by_global_norm` (and ``torch.nn.utils.clip_grad_norm_``):
     every gradient is multiplied by ``min(1, max_norm / norm)``. Parameters without a
     gradient are skipped. ``norm``: the gradients' global norm if the caller has just
-    measured it (:func:`global_grad_norm`, as ``lstm_lib.train.fit`` does), so that it is not
+    measured it (:func:`global_grad_norm`, as ``lstm_lib.training.loop.fit`` does), so that it is
+    not
     measured again; None: measure it here. Returns the global norm before clipping, a float.
     """
     max_norm = _positive_float("max_norm", max_norm)

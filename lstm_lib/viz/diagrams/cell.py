@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from lstm_lib.diagrams import draw
+from lstm_lib.viz.diagrams import draw
 
 # One (ink, fill) pair per block of weights.
 GATE_COLORS = {"f": "#2f5f9e", "i": "#3a7d44", "g": "#b3541e", "o": "#6a4c9c"}

@@ -7,7 +7,7 @@
   state -> a linear layer -> the forecast of the next value ``(B,)``.
 - :func:`windows_before` cuts the ``k`` tokens before given target positions;
   :func:`train_on_windows` trains either model on random batches of windows with
-  ``lstm_lib.train.fit``; :func:`score_next_symbol` gives accuracy and cross-entropy as a
+  ``lstm_lib.training.loop.fit``; :func:`score_next_symbol` gives accuracy and cross-entropy as a
   named result; :func:`train_and_score` does both for a ``WindowModel`` (a
   :class:`WindowRun`).
 - :func:`followers` reads a count table's followers of one context;
@@ -28,9 +28,9 @@ import torch
 import torch.nn.functional as F
 
 from lstm_lib import checks, torch_seeded
+from lstm_lib.baselines.ngram import NGramCounts
 from lstm_lib.data.series import linear_forecast
-from lstm_lib.ngram import NGramCounts
-from lstm_lib.train import History, fit
+from lstm_lib.training.loop import History, fit
 
 
 def _seeded(seed: int | None) -> AbstractContextManager[None]:
@@ -139,7 +139,7 @@ def train_on_windows(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor,
 
     ``loss_fn(output, target)`` (e.g. ``F.cross_entropy`` or ``F.mse_loss``). Batch ``s``
     holds ``batch_size`` windows drawn with replacement from a ``torch.Generator`` seeded
-    with ``seed``. Returns ``lstm_lib.train.History``.
+    with ``seed``. Returns ``lstm_lib.training.loop.History``.
     """
     if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
         raise TypeError("X and y must be torch tensors (see windows_before)")
@@ -210,7 +210,7 @@ def followers(table: NGramCounts, context: Any, vocab: Any) -> dict[str, int]:
     after it (an empty dict for a context never seen).
     """
     if not isinstance(table, NGramCounts) or table.k is None:
-        raise TypeError("table must be a fitted lstm_lib.ngram.NGramCounts")
+        raise TypeError("table must be a fitted lstm_lib.baselines.ngram.NGramCounts")
     ctx = np.asarray(context)
     if ctx.ndim != 1 or ctx.size != table.k:
         raise ValueError(f"context must hold k = {table.k} ids, got shape {ctx.shape}")
@@ -242,7 +242,7 @@ def seen_unseen_accuracy(model: torch.nn.Module, table: NGramCounts, X: torch.Te
     windows ``X (n, k)``, targets ``y (n,)``, split by whether each context was counted in
     ``table``. An empty part has accuracy ``nan``."""
     if not isinstance(table, NGramCounts) or table.k is None:
-        raise TypeError("table must be a fitted lstm_lib.ngram.NGramCounts")
+        raise TypeError("table must be a fitted lstm_lib.baselines.ngram.NGramCounts")
     if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
         raise TypeError("X and y must be torch tensors (see windows_before)")
     if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0] or X.shape[0] == 0:

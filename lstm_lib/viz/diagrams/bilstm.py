@@ -14,7 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lstm_lib import checks
-from lstm_lib.diagrams import draw
+from lstm_lib.viz.diagrams import draw
 
 _DX = 2.6  # distance between two time steps
 _W, _H = 1.3, 0.8  # size of a reader box

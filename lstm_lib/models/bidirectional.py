@@ -7,7 +7,7 @@ the same story backwards: split the upstream gradient, reverse the backward half
 layer's backward, reverse the backward layer's input gradient, and add.
 
 :class:`Bidirectional` holds its parameters under ``torch.nn.LSTM(bidirectional=True)``'s
-names (the backward layer's with the suffix ``_reverse``), so ``lstm_lib.compare.compare``
+names (the backward layer's with the suffix ``_reverse``), so ``lstm_lib.verify.compare.compare``
 can check it against ``torch.nn.LSTM``.
 """
 

@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lstm_lib.checks import positive_int
-from lstm_lib.diagrams.draw import arrow, box, canvas, label
+from lstm_lib.viz.diagrams.draw import arrow, box, canvas, label
 
 GAP = 2.6                 # distance between two steps
 CELL_W, CELL_H = 1.2, 1.8

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from lstm_lib.checks import positive_int
-from lstm_lib.train import History, fit
+from lstm_lib.training.loop import History, fit
 
 
 def detach_state(state: Any) -> Any:
@@ -74,7 +74,7 @@ def train_on_stream(
     eval_every: int = 0,
     optimizer: torch.optim.Optimizer | None = None,
 ) -> History:
-    """Truncated BPTT with ``lstm_lib.train.fit``: one Adam step per chunk of a stream.
+    """Truncated BPTT with ``lstm_lib.training.loop.fit``: one Adam step per chunk of a stream.
 
     ``model(x, state) -> (prediction, new_state)``. ``epoch_batches(e)`` gives epoch ``e``'s
     chunks in stream order, a sequence of ``(x, y)`` with x ``(B, T, I)`` (e.g. from

@@ -11,7 +11,7 @@ with them:
 - ``long_repeat_mask``: which characters of a text lie inside a long exact repeat of a
   reference text (what a compressor can copy and a fixed-size state cannot hold);
 - ``primed_bits``: what ``lzma`` or ``bz2`` needs for a text after reading a prefix;
-- ``ngram_sample``: text drawn from an ``lstm_lib.ngram_lm.NGramLM``;
+- ``ngram_sample``: text drawn from an ``lstm_lib.baselines.ngram_lm.NGramLM``;
 - ``sample_stats``: what a text is made of (known words, lines Python's tokenizer reads).
 
 Bits per character (bpc) are ``-mean(log2 p(x_t | x_<t))``: what an arithmetic coder driven
@@ -36,9 +36,9 @@ import numpy as np
 import torch
 
 from lstm_lib import torch_seeded
+from lstm_lib.baselines.ngram_lm import NGramLM
 from lstm_lib.checkpoints import CHECKPOINTS
 from lstm_lib.checks import positive_int
-from lstm_lib.ngram_lm import NGramLM
 from lstm_lib.recipes import char_lm as recipe
 
 LN2 = math.log(2.0)

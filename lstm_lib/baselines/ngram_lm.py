@@ -1,6 +1,7 @@
 """Smoothed n-gram language models of a long stream of symbol ids (characters).
 
-``lstm_lib.ngram`` gives the *exact* optimum of a k-symbol predictor on the data it counted:
+``lstm_lib.baselines.ngram`` gives the *exact* optimum of a k-symbol predictor on the data it
+counted:
 the maximum-likelihood table, scored in-sample. On new text that table gives probability 0
 to every (context, symbol) pair it never saw, so a held-out score needs smoothing. This
 module counts every order up to ``order`` over a training stream of millions of symbols

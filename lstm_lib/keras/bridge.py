@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from lstm_lib import checks
-from lstm_lib.compare import Agreement
+from lstm_lib.verify.compare import Agreement
 
 __all__ = [
     "lstm_keys",
@@ -354,21 +354,21 @@ def keras_shapes(keras_model: Any) -> list[tuple[str, tuple[Any, ...] | list[tup
 
 
 def shape_table(model: Any, keras_model: Any, x: Any) -> str:
-    """Each layer's output shape, a torch ``nn.Sequential`` of ``lstm_lib.torch.keras`` layers
+    """Each layer's output shape, a torch ``nn.Sequential`` of ``lstm_lib.keras.layers`` layers
     next to the Keras model built from the same layers, as a printable table.
 
     ``x``: an input ``(B, ...)`` for the torch model (array or tensor). The shapes come from
-    ``lstm_lib.torch.keras.trace_shapes`` and ``keras_shapes``; Keras writes ``None`` for the
+    ``lstm_lib.keras.layers.trace_shapes`` and ``keras_shapes``; Keras writes ``None`` for the
     batch axis. Raises ``ValueError`` if the layer counts or any shape apart from the batch
     axis differ.
     """
-    from lstm_lib.torch.keras import trace_shapes
+    from lstm_lib.keras.layers import trace_shapes
 
     ours, theirs = trace_shapes(model, x), keras_shapes(keras_model)
     if len(ours) != len(theirs):
         raise ValueError(f"the torch model has {len(ours)} rows {[n for n, _ in ours]}, the "
                          f"keras model {len(theirs)} {[n for n, _ in theirs]}")
-    lines = [f"{'lstm_lib.torch.keras':28s} {'shape':16s} {'Keras':24s} shape"]
+    lines = [f"{'lstm_lib.keras.layers':28s} {'shape':16s} {'Keras':24s} shape"]
     for (name, shape), (k_name, k_shape) in zip(ours, theirs, strict=True):
         if _without_batch(shape) != _without_batch(k_shape):
             raise ValueError(f"{name} gives {shape}, keras's {k_name} {k_shape}")
@@ -384,7 +384,7 @@ def _without_batch(shape: Any) -> Any:
 
 @dataclass(repr=False)
 class KerasAgreement(Agreement):
-    """What ``copy_and_compare`` found: a ``lstm_lib.compare.Agreement`` table of one row
+    """What ``copy_and_compare`` found: a ``lstm_lib.verify.compare.Agreement`` table of one row
     (``"output"``) and one column (``"keras"``), whose ``max_diff`` is the largest absolute
     difference of the outputs, and the layer ``pairs`` whose weights were copied (torch class
     name, keras class name)."""

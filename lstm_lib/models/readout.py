@@ -9,7 +9,7 @@ adding problem of chapter 8). The recurrent layer is
 PyTorch's fused ``nn.LSTM``, ``nn.GRU`` or ``nn.RNN`` (batch-first), which computes the same
 equations as ``lstm_lib.torch``'s layers, faster. ``forward(x, state=None)`` returns
 ``(y, state)`` as ``torch.nn.LSTM`` does, so the model can be carried from chunk to chunk
-by ``lstm_lib.tbptt``.
+by ``lstm_lib.training.tbptt``.
 """
 
 from __future__ import annotations

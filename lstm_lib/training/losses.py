@@ -1,10 +1,10 @@
-"""Loss functions in the form ``lstm_lib.train.fit`` takes: ``loss_fn(model, batch)``.
+"""Loss functions in the form ``lstm_lib.training.loop.fit`` takes: ``loss_fn(model, batch)``.
 
     history = fit(model, mse, get_batch, steps=300)
 
 ``batch`` is ``(x, y)``, as NumPy arrays or torch tensors; the model is called on ``x`` (a
 NumPy array becomes a tensor of the model's parameter dtype first). A model that returns a
-tuple ``(prediction, state)``, as ``torch.nn.LSTM`` and ``lstm_lib.models.RecurrentReadout``
+tuple ``(prediction, state)``, as ``torch.nn.LSTM`` and ``lstm_lib.models.readout.RecurrentReadout``
 do, is read by its first element. The prediction and ``y`` must have the same shape: a
 ``(B, 1)`` prediction against a ``(B,)`` target would broadcast to ``(B, B)`` and train on
 the wrong loss without any error, so that raises ``ValueError`` here.

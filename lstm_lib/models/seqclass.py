@@ -15,7 +15,7 @@ The model and its training loop are the recipe's (``lstm_lib.recipes.classify``:
 ``Classifier`` and ``fit``, one concept in one place); this module adds what the chapter
 needs besides: NumPy inputs with their checks, float64 by default, a seed that leaves
 torch's global generator as it was, and batches formed in another order than the recipe's
-random one (``lstm_lib.batching``).
+random one (``lstm_lib.training.batching``).
 
 Pooling turns the ``(B, T, D*H)`` outputs into one ``(B, D*H)`` vector per sequence:
 ``"last"`` takes the final state of each direction (``h_n``), ``"mean"`` the average of the
@@ -31,9 +31,9 @@ import numpy as np
 import torch
 
 from lstm_lib import checks, torch_seeded
-from lstm_lib.batching import make_batches
 from lstm_lib.recipes import classify as recipe
-from lstm_lib.train import History
+from lstm_lib.training.batching import make_batches
+from lstm_lib.training.loop import History
 
 POOLINGS = ("last", "mean")
 
@@ -130,7 +130,7 @@ def train_classifier(model: SequenceClassifier, x: Any, lengths: Any, y: Any, st
     ``lstm_lib.recipes.classify.fit``).
 
     ``x`` ``(N, T, I)`` post-padded, ``lengths`` ``(N,)``, ``y`` ``(N,)`` classes. Each
-    epoch is a new plan of batches (``lstm_lib.batching.make_batches`` with ``order``, from
+    epoch is a new plan of batches (``lstm_lib.training.batching.make_batches`` with ``order``, from
     one generator seeded with ``seed``). A masking model gets each batch cut to its own
     longest length (packing ignores the pads anyway, so only the speed changes); a model
     without masking gets the rows as padded in ``x``, since the pads are part of what it

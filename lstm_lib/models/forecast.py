@@ -32,7 +32,7 @@ import torch
 from lstm_lib import checks, torch_seeded
 from lstm_lib.checks import positive_int
 from lstm_lib.recipes import forecast as recipe
-from lstm_lib.train import History
+from lstm_lib.training.loop import History
 
 # --------------------------------------------------------------------------- inputs
 
@@ -149,7 +149,7 @@ def direct_windows(seq: np.ndarray, seq_length: int, n_out: int = 1
 @dataclass
 class TrainedForecaster:
     """What ``train_forecaster`` returns: the model, its window length, how the series was
-    scaled for it, and the training history (``lstm_lib.train.History``)."""
+    scaled for it, and the training history (``lstm_lib.training.loop.History``)."""
 
     model: WindowForecaster
     seq_length: int

@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lstm_lib.checks import positive_int
-from lstm_lib.diagrams.draw import arrow, box, canvas, label
+from lstm_lib.viz.diagrams.draw import arrow, box, canvas, label
 
 
 def naive_model() -> tuple[Figure, Axes]:
