@@ -54,6 +54,13 @@ def _co2_monthly() -> bytes:
     return series_csv_bytes(monthly_means(load_co2()))
 
 
+@functools.cache
+def _number_words() -> bytes:
+    from lstm_lib.data.number_words import pairs_tsv_bytes
+
+    return pairs_tsv_bytes()
+
+
 SOURCES: dict[str, Source] = {
     "keras-3.15.1-source": Source(
         _keras_source, ".txt",
@@ -73,6 +80,12 @@ SOURCES: dict[str, Source] = {
         "monthly means of statsmodels' weekly Mauna Loa CO2, March 1958 - December 2001 "
         "(526 months, 5 without an observed week left empty), as a CSV "
         "(lstm_lib.data.real_series.monthly_means, series_csv_bytes)"),
+    "number-words-de-fr": Source(
+        _number_words, ".tsv",
+        "every number below 100,000 and 937 test-split numbers from 100,003 to 999,999 "
+        "written out in German and French by num2words 0.5.14, with their digits and "
+        "splits, in lstm_lib.recipes.seq2seq's TSV format "
+        "(lstm_lib.data.number_words.pairs_tsv_bytes)"),
 }
 
 
