@@ -95,7 +95,7 @@ test: unit check-checkpoints nbval
 # trains one checkpoint of checkpoints/index.json from scratch (several names: in turn;
 # no NAME: all of them) and prints its time. check-checkpoints re-evaluates every
 # checkpoint's stored weights, replays the start of its training and checks its data's
-# SHA-256 against its manifest (CHECKPOINTS= to check some directories only).
+# SHA-256 against its manifest (CHECKPOINTS= names or directories, to check some only).
 NAME ?=
 CHECKPOINTS ?=
 

@@ -158,7 +158,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
     t = sub.add_parser("train", help="train checkpoints from scratch (all without names)")
     t.add_argument("names", nargs="*")
     c = sub.add_parser("check", help="check checkpoints against their manifests")
-    c.add_argument("dirs", nargs="*", type=Path)
+    c.add_argument("dirs", nargs="*", type=Path,
+                   help="checkpoint directories or names in checkpoints/ (default: all)")
     c.add_argument("--replay-steps", type=int, default=REPLAY_STEPS)
     c.add_argument("--jobs", type=int, default=2, help="checkpoints checked at once")
     sub.add_parser("list", help="a Markdown table of the checkpoints")
@@ -171,7 +172,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
         total = sum(train(n) for n in names)
         print(f"train: {len(names)} checkpoint(s) in {total:.0f} s")
         return 0
-    dirs = opts.dirs or sorted(p.parent for p in CHECKPOINTS.glob("*/manifest.json"))
+    dirs = [d if d.is_dir() or not (CHECKPOINTS / d).is_dir() else CHECKPOINTS / d
+            for d in opts.dirs]          # a directory, or the name of one in checkpoints/
+    dirs = dirs or sorted(p.parent for p in CHECKPOINTS.glob("*/manifest.json"))
     if not dirs:
         print("check-checkpoints: no checkpoint found")
         return 1
