@@ -13,17 +13,21 @@ import lstm_lib.numpy as lnp
 import lstm_lib.torch as lt
 
 I, H = 3, 4
-PAIRS = [
-    (lambda: lt.LSTM(I, H, num_layers=2, bidirectional=True),
-     lambda: torch.nn.LSTM(I, H, num_layers=2, bidirectional=True, dtype=torch.float64)),
-    (lambda: lt.GRU(I, H), lambda: torch.nn.GRU(I, H, dtype=torch.float64)),
-    (lambda: lt.RNN(I, H, nonlinearity="relu"),
-     lambda: torch.nn.RNN(I, H, nonlinearity="relu", dtype=torch.float64)),
-    (lambda: lt.LSTMCell(I, H), lambda: torch.nn.LSTMCell(I, H, dtype=torch.float64)),
-    (lambda: lt.GRUCell(I, H), lambda: torch.nn.GRUCell(I, H, dtype=torch.float64)),
-    (lambda: lt.RNNCell(I, H), lambda: torch.nn.RNNCell(I, H, dtype=torch.float64)),
+LAYERS = [  # (class name, constructor keywords): the same in lstm_lib.numpy, .torch, torch.nn
+    ("LSTM", {"num_layers": 2, "bidirectional": True}), ("GRU", {}),
+    ("RNN", {"nonlinearity": "relu"}), ("LSTMCell", {}), ("GRUCell", {}), ("RNNCell", {}),
 ]
-IDS = ["LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell"]
+
+
+def pairs(impl) -> list:
+    """(ours, theirs) constructors: ``impl``'s layer and the torch.nn layer of the same shape."""
+    return [((lambda n=name, kw=kw: getattr(impl, n)(I, H, **kw)),
+             (lambda n=name, kw=kw: getattr(torch.nn, n)(I, H, dtype=torch.float64, **kw)))
+            for name, kw in LAYERS]
+
+
+PAIRS = pairs(lt)
+IDS = [name for name, _ in LAYERS]
 
 
 def _partial(module: torch.nn.Module) -> tuple[dict, str]:
@@ -79,16 +83,7 @@ def test_non_strict_still_checks_shapes_and_strict_is_a_bool(ours, theirs):
         twin.load_state_dict(twin.state_dict(), strict=1)
 
 
-NUMPY_PAIRS = [
-    (lambda: lnp.LSTM(I, H, num_layers=2, bidirectional=True),
-     lambda: torch.nn.LSTM(I, H, num_layers=2, bidirectional=True, dtype=torch.float64)),
-    (lambda: lnp.GRU(I, H), lambda: torch.nn.GRU(I, H, dtype=torch.float64)),
-    (lambda: lnp.RNN(I, H, nonlinearity="relu"),
-     lambda: torch.nn.RNN(I, H, nonlinearity="relu", dtype=torch.float64)),
-    (lambda: lnp.LSTMCell(I, H), lambda: torch.nn.LSTMCell(I, H, dtype=torch.float64)),
-    (lambda: lnp.GRUCell(I, H), lambda: torch.nn.GRUCell(I, H, dtype=torch.float64)),
-    (lambda: lnp.RNNCell(I, H), lambda: torch.nn.RNNCell(I, H, dtype=torch.float64)),
-]
+NUMPY_PAIRS = pairs(lnp)
 
 
 @pytest.mark.parametrize(("ours", "theirs"), NUMPY_PAIRS, ids=IDS)
