@@ -179,6 +179,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/lstm_speed.py --kernels $(BENCH_KERNELS)
 	$(BIN)/python benchmarks/gemm_layout.py --kernels $(BENCH_KERNELS)
 	$(BIN)/python benchmarks/thread_fight.py --kernels $(BENCH_KERNELS)
+	$(BIN)/python benchmarks/scan_speed.py --kernels $(BENCH_KERNELS)
 	$(BIN)/python benchmarks/padding_speed.py
 
 clean:

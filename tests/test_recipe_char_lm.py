@@ -175,7 +175,7 @@ def test_sampling_is_seeded(trained):
 
 def test_bad_arguments_and_inputs():
     with pytest.raises(ValueError, match="cell"):
-        r.Args(cell="transformer")
+        r.Args(cell="bert")
     with pytest.raises(ValueError, match="steps"):
         r.Args(steps=0)
     with pytest.raises(ValueError, match="val_fraction"):

@@ -61,6 +61,13 @@ def _number_words() -> bytes:
     return pairs_tsv_bytes()
 
 
+@functools.cache
+def _formal_languages() -> bytes:
+    from lstm_lib.data.formal_languages import tasks_tsv_bytes
+
+    return tasks_tsv_bytes()
+
+
 SOURCES: dict[str, Source] = {
     "keras-3.15.1-source": Source(
         _keras_source, ".txt",
@@ -86,6 +93,12 @@ SOURCES: dict[str, Source] = {
         "written out in German and French by num2words 0.5.14, with their digits and "
         "splits, in lstm_lib.recipes.seq2seq's TSV format "
         "(lstm_lib.data.number_words.pairs_tsv_bytes)"),
+    "state-tracking": Source(
+        _formal_languages, ".tsv",
+        "parity and cycle navigation (5 places): 20,000 training and 500 validation "
+        "sequences of lengths 1-40 each, 500 test sequences of length 256, in "
+        "lstm_lib.recipes.state_tracking's TSV format "
+        "(lstm_lib.data.formal_languages.tasks_tsv_bytes)"),
 }
 
 

@@ -6,8 +6,10 @@ Copy this file: it needs only the standard library, NumPy and PyTorch. From a sh
     python char_lm.py --sample my_model/ --prime "def " --chars 400 --temperature 0.8
 
 The model (Karpathy's char-rnn, in PyTorch): each character id is embedded, read by one or
-more recurrent layers (``nn.LSTM``; ``nn.GRU`` or a tanh ``nn.RNN`` to compare), and a
-linear read-out gives the V logits of the next character. Training is stateful truncated
+more recurrent layers (``nn.LSTM``; ``nn.GRU`` or a tanh ``nn.RNN`` to compare; or, from
+chapter 13, ``mingru``, ``slstm`` or a small causal ``transformer`` that keeps the last
+``WINDOW`` inputs as its state), and a linear read-out gives the V logits of the next
+character. Training is stateful truncated
 backpropagation through time: the text is cut into ``batch_size`` contiguous rows, every
 step trains on the next ``chunk_len`` characters of every row, and the state is carried from
 step to step but detached (its graph cut) at every chunk border. The loss is the mean
@@ -47,6 +49,7 @@ RECIPE = "lstm_lib.recipes.char_lm"
 LN2 = math.log(2.0)
 UNK = "\ufffd"  # stands for every character the vocabulary does not hold
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+WINDOW = 128        # the transformer's state: this many previous inputs
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,8 @@ class Args:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {sorted(CELLS)}, got {self.cell!r}")
+        if self.cell not in ALL_CELLS:
+            raise ValueError(f"cell must be one of {sorted(ALL_CELLS)}, got {self.cell!r}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must lie in [0, 1), got {self.dropout!r}")
         if not (self.lr > 0 and 0 <= self.decay <= 1 and 0 < self.final_lr <= 1):
@@ -197,6 +200,123 @@ def sha256_of(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------- the model
+# Chapter 13's layers, each with nn.LSTM's call: layer(x (B, T, I), state) -> (out, state).
+
+class MinGRUStack(nn.Module):
+    """``num_layers`` minGRU layers (Feng et al. 2024): z = sigmoid(x W_z^T + b_z),
+    h~ = g(x W_h^T + b_h) with g(a) = a + 1/2 (a >= 0), sigmoid(a) (a < 0), and
+    h_t = (1 - z_t) h_{t-1} + z_t h~_t, computed for all t at once by a prefix scan in log
+    space (Heinsen 2023). The state is h_n (num_layers, B, H), positive."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 batch_first: bool = True, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(input_size if k == 0 else hidden_size,
+                                              2 * hidden_size) for k in range(num_layers))
+
+    def forward(self, x: torch.Tensor, state: torch.Tensor | None = None,
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        finals = []
+        for k, linear in enumerate(self.layers):
+            gate, pre = linear(x).chunk(2, -1)
+            log_coeff = -nn.functional.softplus(gate)                       # log(1 - z)
+            log_g = torch.where(pre >= 0, torch.log(torch.relu(pre) + 0.5),
+                                -nn.functional.softplus(-pre))
+            log_b = -nn.functional.softplus(-gate) + log_g                  # log(z h~)
+            if state is not None:                                           # h_0 as b_0
+                log_coeff = torch.cat([torch.zeros_like(log_coeff[:, :1]), log_coeff], 1)
+                log_b = torch.cat([torch.log(state[k])[:, None], log_b], 1)
+            a = log_coeff.cumsum(1)
+            x = torch.exp(a + torch.logcumsumexp(log_b - a, 1))
+            x = x if state is None else x[:, 1:]
+            finals.append(x[:, -1])
+        return x, torch.stack(finals)
+
+
+class SLSTMStack(nn.Module):
+    """``num_layers`` sLSTM layers (Beck et al. 2024), one head each, gate blocks i, f, z, o:
+    an exponential input gate, a normaliser n and a stabiliser m beside the cell c::
+
+        m' = max(i~, m + log sigmoid(f~)),  i = exp(i~ - m'),  f = exp(m + log sigmoid(f~) - m')
+        c' = f c + i tanh(z~),  n' = f n + i,  h' = sigmoid(o~) c' / n'
+
+    The state is (num_layers, 4, B, H): h, c, n, m (zeros to start; at the first step
+    m' = i~)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 batch_first: bool = True, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.ih = nn.ModuleList(nn.Linear(input_size if k == 0 else hidden_size,
+                                          4 * hidden_size) for k in range(num_layers))
+        self.hh = nn.ModuleList(nn.Linear(hidden_size, 4 * hidden_size, bias=False)
+                                for _ in range(num_layers))
+        with torch.no_grad():
+            for layer in self.ih:
+                layer.bias[hidden_size:2 * hidden_size] += 3.0    # f near 1 to start
+
+    def forward(self, x: torch.Tensor, state: torch.Tensor | None = None,
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        B, T, _ = x.shape
+        finals = []
+        for k, (ih, hh) in enumerate(zip(self.ih, self.hh, strict=True)):
+            h, c, n, m = (x.new_zeros(B, self.hidden_size) for _ in range(4)) \
+                if state is None else state[k].unbind(0)
+            first = state is None
+            outs = []
+            for wx in ih(x).unbind(1):
+                i_raw, f_raw, z_raw, o_raw = (wx + hh(h)).chunk(4, -1)
+                log_f_m = m + nn.functional.logsigmoid(f_raw)
+                m_new = i_raw if first else torch.maximum(i_raw, log_f_m)
+                i, f = torch.exp(i_raw - m_new), torch.exp(log_f_m - m_new)
+                c, n, m = f * c + i * torch.tanh(z_raw), f * n + i, m_new
+                h = torch.sigmoid(o_raw) * c / n
+                outs.append(h)
+                first = False
+            x = torch.stack(outs, 1)
+            finals.append(torch.stack((h, c, n, m)))
+        return x, torch.stack(finals)
+
+
+class WindowTransformer(nn.Module):
+    """A causal Transformer (pre-norm ``nn.TransformerEncoderLayer``s, feed-forward 2 x d,
+    4 heads, no dropout, sinusoidal positions) whose state is its last ``WINDOW`` inputs
+    (B, <= WINDOW, d): each piece of at most ``WINDOW`` new inputs is read after them, so
+    every position sees between ``WINDOW`` and ``2 WINDOW - 1`` inputs back (fewer at the
+    start). The input size must equal ``hidden_size`` (d)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 batch_first: bool = True, dropout: float = 0.0) -> None:
+        super().__init__()
+        if input_size != hidden_size:
+            raise ValueError(f"the transformer needs embedding_size == hidden_size, got "
+                             f"{input_size} and {hidden_size}")
+        layer = nn.TransformerEncoderLayer(hidden_size, 4, 2 * hidden_size, dropout=0.0,
+                                           batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
+        pos = torch.arange(2 * WINDOW, dtype=torch.float32)[:, None]
+        freq = torch.exp(-math.log(10000.0) * torch.arange(0, hidden_size, 2) / hidden_size)
+        table = torch.zeros(2 * WINDOW, hidden_size)
+        table[:, 0::2], table[:, 1::2] = torch.sin(pos * freq), torch.cos(pos * freq)
+        self.register_buffer("positions", table, persistent=False)
+
+    def forward(self, x: torch.Tensor, state: torch.Tensor | None = None,
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        outs = []
+        for piece in x.split(WINDOW, 1):
+            z = piece if state is None else torch.cat([state, piece], 1)
+            L = z.shape[1]
+            mask = nn.Transformer.generate_square_subsequent_mask(L, device=z.device,
+                                                                   dtype=z.dtype)
+            y = self.encoder(z + self.positions[:L].to(z), mask=mask, is_causal=True)
+            outs.append(y[:, -piece.shape[1]:])
+            state = z[:, -WINDOW:]
+        return torch.cat(outs, 1), state
+
+
+ALL_CELLS: dict[str, Any] = {**CELLS, "mingru": MinGRUStack, "slstm": SLSTMStack,
+                             "transformer": WindowTransformer}
+
 
 class CharModel(nn.Module):
     """ids ``(B, T)`` -> embedding -> recurrent layer(s) -> linear read-out.
@@ -213,7 +333,7 @@ class CharModel(nn.Module):
         self.vocab_size, self.cell = vocab_size, cell
         self.embed = nn.Embedding(vocab_size, embedding_size)
         extra: dict[str, Any] = {"nonlinearity": "tanh"} if cell == "rnn" else {}
-        self.rnn = CELLS[cell](embedding_size, hidden_size, num_layers, batch_first=True,
+        self.rnn = ALL_CELLS[cell](embedding_size, hidden_size, num_layers, batch_first=True,
                                dropout=dropout if num_layers > 1 else 0.0, **extra)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size, vocab_size)

@@ -6,9 +6,10 @@ Same constructors, same weights for the same seed, ``torch.nn.LSTM``'s state_dic
 from lstm_lib.torch.attention import AdditiveAttention
 from lstm_lib.torch.gru import GRU, GRUCell
 from lstm_lib.torch.lstm import LSTM, LSTMCell
+from lstm_lib.torch.mingru import MinGRU
 from lstm_lib.torch.rnn import RNN, RNNCell
 
 __all__ = [
     "LSTM", "LSTMCell", "GRU", "GRUCell", "RNN", "RNNCell",
-"AdditiveAttention",
+"AdditiveAttention", "MinGRU",
 ]
