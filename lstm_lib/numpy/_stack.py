@@ -34,6 +34,23 @@ def incompatible_keys(given: dict[str, Any], expected: dict[str, Any]) -> Incomp
     return IncompatibleKeys([k for k in expected if k not in given],
                             [k for k in given if k not in expected])
 
+
+def load_params(params_: dict[str, np.ndarray], state_dict: dict[str, Any],
+                shapes: dict[str, tuple[int, ...]], dtype: Any, owner: str,
+                strict: bool = True) -> IncompatibleKeys:
+    """The body of every NumPy layer's ``load_state_dict``: check ``state_dict`` against
+    ``shapes`` (``checks.state_dict``), copy each known key into ``params_`` (NumPy arrays or
+    torch tensors, cast to ``dtype``) and return the missing and unexpected keys."""
+    checks.state_dict(state_dict, shapes, owner, strict=strict)
+    for k, v in state_dict.items():
+        if k not in shapes:
+            continue
+        if not isinstance(v, np.ndarray):
+            v = v.detach().cpu().numpy()
+        params_[k] = np.array(v, dtype=dtype, copy=True)
+    return incompatible_keys(state_dict, shapes)
+
+
 Weights = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -96,14 +113,8 @@ class RecurrentStack:
         unexpected key (ValueError); ``False`` loads the keys it knows and leaves the others.
         Returns the missing and unexpected keys, as torch does.
         """
-        checks.state_dict(state_dict, self._shapes, type(self).__name__, strict=strict)
-        for k, v in state_dict.items():
-            if k not in self._shapes:
-                continue
-            if not isinstance(v, np.ndarray):
-                v = v.detach().cpu().numpy()
-            self.params[k] = np.array(v, dtype=self.dtype, copy=True)
-        return incompatible_keys(state_dict, self._shapes)
+        return load_params(self.params, state_dict, self._shapes, self.dtype,
+                           type(self).__name__, strict)
 
     def num_parameters(self) -> int:
         """Total number of scalar parameters."""

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from lstm_lib import checks
+from lstm_lib.numpy._stack import IncompatibleKeys, load_params
 
 PARAM_NAMES = ("W_q", "W_k", "v")
 
@@ -101,14 +102,13 @@ class AdditiveAttention:
         """Copies of the parameters, keys ``W_q``, ``W_k``, ``v``."""
         return {k: v.copy() for k, v in self.params.items()}
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any],
+                        strict: bool = True) -> IncompatibleKeys:
         """Copy parameters from a dict of NumPy arrays or torch tensors (keys W_q, W_k, v;
-        the shapes of ``state_dict()``). A missing or unexpected key is a ValueError."""
-        checks.state_dict(state_dict, self._shapes, type(self).__name__)
-        for k, v in state_dict.items():
-            if not isinstance(v, np.ndarray):
-                v = v.detach().cpu().numpy()
-            self.params[k] = np.array(v, dtype=self.dtype, copy=True)
+        the shapes of ``state_dict()``). A missing or unexpected key is a ValueError unless
+        ``strict=False``; returns the missing and unexpected keys, as torch does."""
+        return load_params(self.params, state_dict, self._shapes, self.dtype,
+                           type(self).__name__, strict)
 
     def num_parameters(self) -> int:
         """Total number of scalar parameters: A * (Hq + Hk + 1)."""

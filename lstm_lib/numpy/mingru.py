@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 
 from lstm_lib import checks
-from lstm_lib.numpy._stack import IncompatibleKeys, incompatible_keys
+from lstm_lib.numpy._stack import IncompatibleKeys, load_params
 
 MODES = ("parallel", "sequential")
 
@@ -147,14 +147,8 @@ class MinGRU:
         of ``state_dict()``). ``strict`` as ``torch.nn.Module.load_state_dict``: ``True``
         rejects a missing or unexpected key (ValueError); ``False`` loads the keys it knows.
         Returns the missing and unexpected keys, as torch does."""
-        checks.state_dict(state_dict, self._shapes, type(self).__name__, strict=strict)
-        for k, v in state_dict.items():
-            if k not in self._shapes:
-                continue
-            if not isinstance(v, np.ndarray):
-                v = v.detach().cpu().numpy()
-            self.params[k] = np.array(v, dtype=self.dtype, copy=True)
-        return incompatible_keys(state_dict, self._shapes)
+        return load_params(self.params, state_dict, self._shapes, self.dtype,
+                           type(self).__name__, strict)
 
     def num_parameters(self) -> int:
         """Total number of scalar parameters: 2H (I + 1)."""

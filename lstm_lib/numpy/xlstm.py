@@ -70,6 +70,7 @@ from typing import Any
 import numpy as np
 
 from lstm_lib import checks
+from lstm_lib.numpy._stack import IncompatibleKeys, load_params
 from lstm_lib.numpy.activations import sigmoid_
 
 PARAM_NAMES = ("weight_ih", "weight_hh", "bias")
@@ -205,15 +206,14 @@ class SLSTM:
         into the recipe's SLSTM with ``{k: torch.from_numpy(v) for k, v in ...}``."""
         return {k: v.copy() for k, v in self.params.items()}
 
-    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+    def load_state_dict(self, state_dict: Mapping[str, Any],
+                        strict: bool = True) -> IncompatibleKeys:
         """Copy parameters from a dict of NumPy arrays or torch tensors (the recipe's SLSTM's
         ``state_dict()``), cast to this layer's dtype. A missing or unexpected key, or a
-        wrong shape, is a ValueError."""
-        checks.state_dict(state_dict, self._shapes, type(self).__name__)
-        for k, v in state_dict.items():
-            if not isinstance(v, np.ndarray):
-                v = v.detach().cpu().numpy()
-            self.params[k] = np.array(v, dtype=self.dtype, copy=True)
+        wrong shape, is a ValueError (with ``strict=False`` only the shape); returns the
+        missing and unexpected keys, as torch does."""
+        return load_params(self.params, state_dict, self._shapes, self.dtype,
+                           type(self).__name__, strict)
 
     def num_parameters(self) -> int:
         """Total number of scalar parameters: 4H (I + H + 1)."""
