@@ -22,6 +22,15 @@ def positive_int(name: str, value: Any) -> int:
     return int(value)
 
 
+def positive_float(name: str, value: Any) -> float:
+    """``value`` as a float if it is a finite real number > 0, else ValueError/TypeError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a positive number, got {type(value).__name__}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value}")
+    return float(value)
+
+
 def generator(value: Any, name: str = "seed", allow_seed: bool = True) -> np.random.Generator:
     """The random source of a data function: a ``numpy.random.Generator`` is returned as it
     is; with ``allow_seed``, a non-negative int seeds a new one (``np.random.default_rng``).

@@ -12,28 +12,30 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from lstm_lib.baselines.forecast import (  # noqa: E402
+    ArimaFit,
+    IntervalForecast,
+    arima_forecast,
+    fit_arima,
+    naive_forecast,
+    seasonal_naive_forecast,
+    select_arima,
+)
 from lstm_lib.data.real_series import load_sunspots  # noqa: E402
 from lstm_lib.data.windows import make_windows  # noqa: E402
 from lstm_lib.models.forecast import (  # noqa: E402
-    ArimaFit,
-    IntervalForecast,
     LSTMForecaster,
     MinMaxScaler,
     TrainedForecaster,
     WindowForecaster,
-    arima_forecast,
     compare_errors,
     direct_windows,
-    fit_arima,
     fit_lstm_forecaster,
     lstm_forecast,
-    naive_forecast,
     origins_for,
     plot_paths,
     rmse_by_horizon,
     seasonal_difference,
-    seasonal_naive_forecast,
-    select_arima,
     train_forecaster,
     train_on_windows,
     truth_paths,

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import lstm_lib
-from lstm_lib.analysis import gradients
-from lstm_lib.analysis.gradients import global_grad_norm
+from lstm_lib.training import clipping
+from lstm_lib.training.clipping import global_grad_norm
 from lstm_lib.training.loop import fit
 
 
@@ -66,8 +66,8 @@ def test_recorded_norms_are_the_gradients_norms_without_clipping():
 @pytest.mark.parametrize(("clip", "per_step"), [(None, 1), (1e9, 1), (1e-3, 2)])
 def test_fit_measures_the_global_norm_once_per_step(monkeypatch, clip, per_step):
     calls = []
-    measure = gradients.global_norm
-    monkeypatch.setattr(gradients, "global_norm", lambda g: calls.append(1) or measure(g))
+    measure = clipping.global_norm
+    monkeypatch.setattr(clipping, "global_norm", lambda g: calls.append(1) or measure(g))
     model, batch = regression()
     hist = fit(model, mse, lambda s: batch, 4, clip=clip)
     # once before clipping; once more only where clipping scaled the gradients (the applied

@@ -29,6 +29,7 @@ from lstm_lib import checks, torch_seeded
 from lstm_lib import torch as lt
 from lstm_lib.analysis import gradients
 from lstm_lib.data.recall import recall_batches
+from lstm_lib.training.clipping import global_grad_norm
 from lstm_lib.training.loop import History, fit
 from lstm_lib.training.losses import mse
 
@@ -143,8 +144,8 @@ def diagnose_readout(model: RecallRNN, x: Any, y: Any, lr: float) -> ReadoutDiag
         feature_norm2=float((z**2).sum(axis=1).mean()),
         lambda_max=lambda_max,
         predicted_growth=float((1.0 - 2.0 * lr * lambda_max) ** 2),
-        recurrent_grad=gradients.global_grad_norm(model.rnn.parameters()),
-        readout_grad=gradients.global_grad_norm(model.readout.parameters()),
+        recurrent_grad=global_grad_norm(model.rnn.parameters()),
+        readout_grad=global_grad_norm(model.readout.parameters()),
     )
 
 

@@ -1,4 +1,4 @@
-"""Gradients through time: how far back the loss reaches, and how to keep it bounded.
+"""Gradients through time: how far back the loss reaches.
 
 The chapter on vanishing and exploding gradients measures one thing again and again: the
 norm of the gradient of a loss taken at the last step ``T`` with respect to the hidden (or
@@ -14,16 +14,13 @@ cell) state at every earlier step ``t``, as a function of the lag ``T - t``.
   with a chosen spectral radius; :func:`spectral_radius` measures it.
 - :func:`linear_theory` and :func:`meanfield_rates` are the theory the measurements are
   compared with; :func:`decay_rate` fits the measured per-step rate.
-- :func:`global_norm` (NumPy arrays or torch tensors) and :func:`global_grad_norm` (torch
-  parameters' ``.grad``) measure the global norm; :func:`clip_by_global_norm` (a dict of
-  NumPy gradients) and :func:`clip_torch_grads_` (torch parameters, in place) clip by it
-  (``lstm_lib.training.loop.fit`` clips with it and records the norm before and after).
+
+How to keep the gradient bounded (the global norm, clipping by it) is training code:
+``lstm_lib.training.clipping``.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -48,7 +45,7 @@ def set_spectral_radius(w: np.ndarray, rho: float) -> np.ndarray:
     Rescaling multiplies every eigenvalue by the same factor, so the eigenvectors (and the
     shape of the spectrum) are kept. Raises ``ValueError`` if ``w`` has spectral radius 0.
     """
-    rho = _positive_float("rho", rho)
+    rho = checks.positive_float("rho", rho)
     current = spectral_radius(w)
     if current == 0.0:
         raise ValueError("w has spectral radius 0 (nilpotent or zero); it cannot be rescaled")
@@ -65,7 +62,7 @@ def scaled_orthogonal(n: int, rho: float, seed: int = 0, dtype: Any = np.float64
     signs of R's diagonal moved into Q.
     """
     n = checks.positive_int("n", n)
-    rho = _positive_float("rho", rho)
+    rho = checks.positive_float("rho", rho)
     dt = checks.float_dtype(dtype)
     rng = np.random.default_rng(seed)
     q, r = np.linalg.qr(rng.standard_normal((n, n)))
@@ -218,7 +215,7 @@ def linear_theory(rho: float, lags: np.ndarray, g0: float = 1.0) -> np.ndarray:
     ``tanh'`` factor equals 1 (the state stays at 0) and ``W_hh`` is ``rho`` times an
     orthogonal matrix; otherwise ``tanh' <= 1`` makes this an upper bound.
     """
-    rho = _positive_float("rho", rho)
+    rho = checks.positive_float("rho", rho)
     lags = np.asarray(lags, dtype=np.float64)
     if lags.ndim != 1 or (lags < 0).any():
         raise ValueError(f"lags must be a 1-D array of non-negative lags, got shape {lags.shape}")
@@ -235,7 +232,7 @@ def meanfield_rates(h: np.ndarray, rho: float) -> np.ndarray:
     ``1 - h_t^2``. Returns (B, T) float64 predicted factors.
     """
     h = checks.array("h", h, (None, None, None), "(B, T, H)")
-    rho = _positive_float("rho", rho)
+    rho = checks.positive_float("rho", rho)
     d = 1.0 - np.asarray(h, dtype=np.float64) ** 2
     return rho * np.sqrt(np.mean(d * d, axis=-1))
 
@@ -258,102 +255,8 @@ def decay_rate(norms: np.ndarray, lags: np.ndarray) -> float:
     return float(np.exp(slope))
 
 
-# -------------------------------------------------------------------------------- clipping
-
-
-def global_norm(grads: Mapping[str, np.ndarray | torch.Tensor] | Iterable[torch.Tensor]
-                ) -> float:
-    """The global L2 norm ``sqrt(sum_k ||g_k||^2)`` of a set of gradients, in float64.
-
-    ``grads``: a non-empty mapping name -> gradient (e.g. a NumPy layer's ``.grads``) or a
-    non-empty iterable of gradients; each a NumPy array or a torch tensor (any shapes). Each
-    ``||g_k||^2`` is summed in float64, the sum of them in Python floats, so the result does
-    not depend on the order of the arrays' elements in memory. The one definition of the
-    global norm in ``lstm_lib``: :func:`global_grad_norm`, the clipping functions below,
-    ``lstm_lib.training.loop.fit`` and ``lstm_lib.analysis.exploding`` all measure with it.
-    """
-    items = list(grads.items()) if isinstance(grads, Mapping) else list(enumerate(grads))
-    if not items:
-        raise ValueError("grads must be a non-empty mapping name -> array (or iterable of arrays)")
-    total = 0.0
-    for name, g in items:
-        if isinstance(g, torch.Tensor):
-            total += float((g.detach().double() ** 2).sum())
-        elif isinstance(g, np.ndarray):
-            total += float(np.sum(np.square(g, dtype=np.float64)))
-        else:
-            raise TypeError(f"grads[{name!r}] must be a NumPy array or a torch tensor, got "
-                            f"{type(g).__name__}")
-    return math.sqrt(total)
-
-
-def global_grad_norm(parameters: Iterable[torch.nn.Parameter]) -> float:
-    """:func:`global_norm` of the ``.grad`` of torch ``parameters`` (those without a gradient
-    are skipped); 0.0 when none has one. Returns a float (inf or nan if a gradient is)."""
-    grads = [p.grad for p in parameters if p.grad is not None]
-    return global_norm(grads) if grads else 0.0
-
-
-def clip_by_global_norm(grads: Mapping[str, np.ndarray], max_norm: float, eps: float = 0.0
-                        ) -> tuple[dict[str, np.ndarray], float]:
-    """Scale a dict of gradients so that its global norm is at most ``max_norm`` (> 0).
-
-    Returns ``(clipped, norm)``: new arrays (same keys, shapes and dtypes), all multiplied by
-    ``min(1, max_norm / (norm + eps))``, and the global norm *before* clipping. The direction
-    of the whole gradient is kept; only its length changes. ``eps=1e-6`` reproduces
-    ``torch.nn.utils.clip_grad_norm_``'s rule exactly; the default 0 clips to ``max_norm``
-    exactly.
-    """
-    max_norm = _positive_float("max_norm", max_norm)
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 <= eps < max_norm:
-        raise ValueError(f"eps must be a number in [0, max_norm), got {eps!r}")
-    norm = global_norm(grads)
-    if not np.isfinite(norm):
-        raise ValueError(f"the gradient's global norm is not finite ({norm})")
-    scale = min(1.0, max_norm / (norm + eps)) if norm > 0 else 1.0
-    return {k: (g * scale).astype(g.dtype) for k, g in grads.items()}, norm
-
-
-def clip_torch_grads_(parameters: Iterable[torch.nn.Parameter], max_norm: float, *,
-                      norm: float | None = None) -> float:
-    """Clip the ``.grad`` of torch parameters in place to a global norm <= ``max_norm``.
-
-    The same rule as :func:`clip_by_global_norm` (and ``torch.nn.utils.clip_grad_norm_``):
-    every gradient is multiplied by ``min(1, max_norm / norm)``. Parameters without a
-    gradient are skipped. ``norm``: the gradients' global norm if the caller has just
-    measured it (:func:`global_grad_norm`, as ``lstm_lib.training.loop.fit`` does), so that it is
-    not
-    measured again; None: measure it here. Returns the global norm before clipping, a float.
-    """
-    max_norm = _positive_float("max_norm", max_norm)
-    grads = [p.grad for p in parameters if p.grad is not None]
-    if not grads:
-        raise ValueError("no parameter has a gradient; call backward() first")
-    if norm is None:
-        norm = global_norm(grads)
-    elif isinstance(norm, bool) or not isinstance(norm, (int, float)) or norm < 0:
-        raise ValueError(f"norm must be None or a number >= 0, got {norm!r}")
-    if not np.isfinite(norm):
-        raise ValueError(f"the gradient's global norm is not finite ({norm})")
-    if norm > max_norm:
-        with torch.no_grad():
-            for g in grads:
-                g.mul_(max_norm / norm)
-    return float(norm)
-
-
-def _positive_float(name: str, value: Any) -> float:
-    """``value`` as a float if it is a finite real number > 0, else ValueError/TypeError."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a positive number, got {type(value).__name__}")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    return float(value)
-
-
 __all__ = [
     "spectral_radius", "set_spectral_radius", "scaled_orthogonal",
     "numpy_step_grad_norms", "torch_step_grad_norms", "lag_profile", "forget_gate_path",
     "linear_theory", "meanfield_rates", "decay_rate",
-    "global_norm", "global_grad_norm", "clip_by_global_norm", "clip_torch_grads_",
 ]

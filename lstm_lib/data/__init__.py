@@ -9,6 +9,8 @@
 - ``series``: a noisy periodic series and a linear AR(k) reference forecast.
 - ``real_series``: sunspots and Mauna Loa CO2 from statsmodels (offline), monthly means of
   the weekly CO2 with its gaps, and the chronological train / validation / test split.
+- ``origins``: forecast origins, the conventions every forecast function follows, and their
+  check against a series.
 - ``recall``: recall a value a fixed number of steps back (exploding gradients).
 - ``memory``: the flip-flop as batched episodes: a marker channel and noisy values, the target
   the latest marked value (gates at work, in the LSTM-cell chapter).

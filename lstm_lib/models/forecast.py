@@ -1,26 +1,24 @@
 """Forecasting a real series without leaks: scaling fitted on training data, an LSTM on
 windows (one output, fed back for multi-step forecasts, or one output per horizon), the
-naive and seasonal-naive baselines, ARIMA / SARIMAX from statsmodels with orders chosen by
-AIC on the training data, and the error at each horizon.
+error at each horizon, the verdict between two errors, and the forecast paths drawn. The
+baselines it is measured against (naive, seasonal naive, ARIMA) are
+``lstm_lib.baselines.forecast``.
 
-Conventions. A forecast *origin* ``o`` is the index of the first value forecast: the
-forecaster may use ``series[:o]`` and nothing after it, and forecasts ``series[o : o + H]``
-for horizons ``h = 1 .. H``. Every forecast function takes the series and a 1-D int array
-of origins and returns an array ``(n_origins, H)`` whose column ``h - 1`` is the forecast
-``h`` steps ahead; ``truth_paths`` returns the values they are scored against.
+Origins and horizons follow the conventions of ``lstm_lib.data.origins`` (the forecast from
+origin ``o`` uses ``series[:o]`` alone and fills column ``h - 1`` of an ``(n_origins, H)``
+array with the ``h``-step forecast); ``truth_paths`` returns the values they are scored
+against.
 
 The LSTM is ``torch.nn.LSTM`` (fast); the book's readable twin ``lstm_lib.torch.LSTM`` holds
 the same weights and would give the same forecasts, only slower. The model, the windows, the
 scaler, the training loop and the recursive and direct forecasts are the recipe's
 (``lstm_lib.recipes.forecast``, one concept in one place); this module adds checked inputs,
-seeds that leave torch's global generator as it was, ensembles of seeds, the baselines and
-ARIMA. ``LSTMForecaster.from_checkpoints`` makes an ensemble of the recipe's checkpoints.
-statsmodels is imported inside the functions that need it.
+seeds that leave torch's global generator as it was, and ensembles of seeds.
+``LSTMForecaster.from_checkpoints`` makes an ensemble of the recipe's checkpoints.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +28,9 @@ import numpy as np
 import torch
 
 from lstm_lib import checks, torch_seeded
+from lstm_lib.baselines.forecast import IntervalForecast
 from lstm_lib.checks import positive_int
+from lstm_lib.data.origins import check_origins
 from lstm_lib.recipes import forecast as recipe
 from lstm_lib.training.loop import History
 
@@ -39,22 +39,6 @@ from lstm_lib.training.loop import History
 
 def _series(name: str, values: Any, allow_nan: bool = False) -> np.ndarray:
     return checks.series(name, values, allow_nan)
-
-
-def _origins(origins: Any, n: int, horizon: int, need: int = 0) -> np.ndarray:
-    """Check origins against a series of length n: need <= o and o + horizon <= n."""
-    o = np.asarray(origins)
-    if o.dtype.kind not in "iu":
-        raise TypeError(f"origins must be integers, got dtype {o.dtype}")
-    if o.ndim != 1 or o.shape[0] == 0:
-        raise ValueError(f"origins must have shape (n_origins,) with n_origins >= 1, "
-                         f"got {o.shape}")
-    if o.min() < need:
-        raise ValueError(f"every origin needs {need} values before it, got origin {o.min()}")
-    if o.max() + horizon > n:
-        raise ValueError(f"origin {o.max()} + horizon {horizon} runs past the end of the "
-                         f"series (N={n})")
-    return o.astype(np.int64)
 
 
 def origins_for(start: int, stop: int, horizon: int) -> np.ndarray:
@@ -73,7 +57,7 @@ def truth_paths(series: np.ndarray, origins: Any, horizon: int) -> np.ndarray:
     - 1]``, shape ``(n_origins, horizon)``."""
     v = _series("series", series, allow_nan=True)
     horizon = positive_int("horizon", horizon)
-    o = _origins(origins, len(v), horizon)
+    o = check_origins(origins, len(v), horizon)
     return v[o[:, None] + np.arange(horizon)[None, :]]
 
 
@@ -209,7 +193,7 @@ def lstm_forecast(trained: TrainedForecaster, series: np.ndarray, origins: Any, 
     horizon = positive_int("horizon", horizon)
     T = trained.seq_length
     model = trained.model
-    o = _origins(origins, len(v), 0, need=T)
+    o = check_origins(origins, len(v), 0, need=T)
     context = v[o[:, None] + np.arange(-T, 0)[None, :]]
     if np.isnan(context).any():
         raise ValueError("a forecast window contains NaN: fill the gaps first")
@@ -245,7 +229,7 @@ def undo_seasonal_difference(d_forecast: np.ndarray, series: np.ndarray, origins
     d = np.asarray(d_forecast, dtype=np.float64)
     if d.ndim != 2 or d.shape[1] == 0:
         raise ValueError(f"d_forecast must have shape (n_origins, H), got {d.shape}")
-    o = _origins(origins, len(v), 0, need=period)
+    o = check_origins(origins, len(v), 0, need=period)
     if len(o) != d.shape[0]:
         raise ValueError(f"d_forecast has {d.shape[0]} rows for {len(o)} origins")
     out = recipe.undo_difference(d, v, o, period)
@@ -279,7 +263,7 @@ class LSTMForecaster:
         v = _series("series", series, allow_nan=True)
         horizon = self.horizon if horizon is None else positive_int("horizon", horizon)
         p = self.difference or 0
-        o = _origins(origins, len(v), 0, need=self.members[0].seq_length + p)
+        o = check_origins(origins, len(v), 0, need=self.members[0].seq_length + p)
         paths = []
         for m in self.members:
             if self.method == "recursive" and m.model.n_out != 1:
@@ -350,138 +334,6 @@ def fit_lstm_forecaster(train: np.ndarray, seq_length: int, hidden_size: int, *,
     return LSTMForecaster(members, scaler, difference, method, horizon)
 
 
-# --------------------------------------------------------------------------- baselines
-
-
-def naive_forecast(series: np.ndarray, origins: Any, horizon: int) -> np.ndarray:
-    """The last value seen, ``series[o - 1]``, at every horizon: ``(n_origins, horizon)``."""
-    v = _series("series", series, allow_nan=True)
-    horizon = positive_int("horizon", horizon)
-    o = _origins(origins, len(v), 0, need=1)
-    return np.repeat(v[o - 1][:, None], horizon, axis=1)
-
-
-def seasonal_naive_forecast(series: np.ndarray, origins: Any, horizon: int,
-                            period: int) -> np.ndarray:
-    """The last value seen at the same phase of the season: the forecast of
-    ``series[o + h - 1]`` is ``series[o + h - 1 - period * ceil(h / period)]``."""
-    v = _series("series", series, allow_nan=True)
-    horizon = positive_int("horizon", horizon)
-    period = positive_int("period", period)
-    o = _origins(origins, len(v), 0, need=period)
-    h = np.arange(1, horizon + 1)
-    back = period * ((h - 1) // period + 1)
-    return v[o[:, None] + h[None, :] - 1 - back[None, :]]
-
-
-# --------------------------------------------------------------------------- ARIMA
-
-
-@dataclass
-class ArimaFit:
-    """One candidate fitted by ``select_arima``: its orders, AIC, whether the optimiser
-    converged, the warnings statsmodels raised while fitting (as text), and the results."""
-
-    order: tuple[int, int, int]
-    seasonal_order: tuple[int, int, int, int]
-    trend: str | None
-    aic: float
-    converged: bool
-    warnings: tuple[str, ...]
-    result: Any
-
-    @property
-    def name(self) -> str:
-        s = self.seasonal_order
-        seasonal = f"({s[0]},{s[1]},{s[2]})_{s[3]}" if s[3] else ""
-        return f"ARIMA({self.order[0]},{self.order[1]},{self.order[2]}){seasonal}"
-
-
-@dataclass
-class ArimaSelection:
-    """``best``: the converged candidate of least AIC; ``table``: every candidate, in the
-    order given."""
-
-    best: ArimaFit
-    table: list[ArimaFit]
-
-
-def fit_arima(train: np.ndarray, order: Sequence[int],
-              seasonal_order: Sequence[int] = (0, 0, 0, 0), trend: str | None = None,
-              maxiter: int = 200) -> ArimaFit:
-    """Fit ``statsmodels`` SARIMAX by maximum likelihood on ``train`` ``(N,)`` (NaN are
-    skipped by the Kalman filter) and return an ArimaFit.
-
-    The warnings statsmodels emits while fitting are caught and kept, as text, in
-    ``ArimaFit.warnings`` rather than printed; ``converged`` is the optimiser's own flag.
-    """
-    from statsmodels.tsa.statespace.sarimax import SARIMAX
-
-    v = _series("train", train, allow_nan=True)
-    order = tuple(int(k) for k in order)
-    seasonal_order = tuple(int(k) for k in seasonal_order)
-    if len(order) != 3 or len(seasonal_order) != 4 or min(order + seasonal_order) < 0:
-        raise ValueError(f"order must be (p, d, q) and seasonal_order (P, D, Q, s), all >= 0, "
-                         f"got {order} and {seasonal_order}")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model = SARIMAX(v, order=order, seasonal_order=seasonal_order, trend=trend)
-        res = model.fit(disp=False, maxiter=maxiter)
-    converged = bool(res.mle_retvals.get("converged", False))
-    texts = tuple(f"{w.category.__name__}: {w.message}" for w in caught)
-    return ArimaFit(order, seasonal_order, trend, float(res.aic), converged, texts, res)
-
-
-def select_arima(train: np.ndarray, orders: Sequence[Sequence[int]],
-                 seasonal_orders: Sequence[Sequence[int]] = ((0, 0, 0, 0),),
-                 trend: str | None = None) -> ArimaSelection:
-    """Fit every combination of ``orders`` and ``seasonal_orders`` on ``train`` alone
-    (``fit_arima``) and keep the one of least AIC among those that converged without a
-    warning. ValueError if none did."""
-    table = [fit_arima(train, o, s, trend) for o in orders for s in seasonal_orders]
-    ok = [f for f in table if f.converged and not f.warnings]
-    if not ok:
-        raise ValueError("no candidate converged without a warning: " +
-                         "; ".join(f"{f.name}: {f.warnings}" for f in table))
-    return ArimaSelection(min(ok, key=lambda f: f.aic), table)
-
-
-@dataclass
-class IntervalForecast:
-    """Forecasts with prediction intervals, each ``(n_origins, H)``: the mean, and the
-    lower and upper bounds of the central ``1 - alpha`` interval."""
-
-    mean: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    alpha: float
-
-
-def arima_forecast(fitted: ArimaFit, series: np.ndarray, origins: Any, horizon: int,
-                   alpha: float = 0.05) -> IntervalForecast:
-    """``horizon``-step forecasts from each origin with the parameters estimated on the
-    training data (not refitted): the Kalman filter runs over ``series`` (training values
-    first, NaN skipped), and the forecast from origin ``o`` uses ``series[:o]`` alone
-    (statsmodels' ``get_prediction(start=o, dynamic=0)``). Intervals are the model's
-    Gaussian ``1 - alpha`` intervals."""
-    if not isinstance(fitted, ArimaFit):
-        raise TypeError(f"fitted must be an ArimaFit, got {type(fitted).__name__}")
-    v = _series("series", series, allow_nan=True)
-    horizon = positive_int("horizon", horizon)
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
-    o = _origins(origins, len(v), horizon, need=1)
-    res = fitted.result.apply(v)
-    mean = np.empty((len(o), horizon))
-    lower, upper = np.empty_like(mean), np.empty_like(mean)
-    for i, start in enumerate(o):
-        pred = res.get_prediction(start=int(start), end=int(start) + horizon - 1, dynamic=0)
-        ci = np.asarray(pred.conf_int(alpha=alpha))
-        mean[i] = np.asarray(pred.predicted_mean)
-        lower[i], upper[i] = ci[:, 0], ci[:, 1]
-    return IntervalForecast(mean, lower, upper, alpha)
-
-
 @dataclass(frozen=True)
 class Comparison:
     """The verdict between two errors: ``winner`` (a name, or None for a tie), ``ratio`` =
@@ -527,7 +379,7 @@ def plot_paths(ax: Any, time: np.ndarray, series: np.ndarray, origins: Any,
     v = _series("series", series, allow_nan=True)
     if len(time) != len(v):
         raise ValueError(f"time must have the length of series ({len(v)}), got {len(time)}")
-    o = _origins(origins, len(v), 0)
+    o = check_origins(origins, len(v), 0)
     if not forecasts:
         raise ValueError("forecasts must name at least one method")
     def as_mean(fc: Any) -> np.ndarray:
@@ -561,10 +413,8 @@ def plot_paths(ax: Any, time: np.ndarray, series: np.ndarray, origins: Any,
 
 
 __all__ = [
-    "ArimaFit", "ArimaSelection", "Comparison", "IntervalForecast", "LSTMForecaster",
-    "MinMaxScaler", "TrainedForecaster", "WindowForecaster", "arima_forecast", "compare_errors",
-    "direct_windows", "fit_arima", "fit_lstm_forecaster", "lstm_forecast", "naive_forecast",
-    "origins_for", "plot_paths", "rmse_by_horizon", "seasonal_difference",
-    "seasonal_naive_forecast", "select_arima", "train_forecaster", "train_on_windows",
-    "truth_paths", "undo_seasonal_difference",
+    "Comparison", "LSTMForecaster", "MinMaxScaler", "TrainedForecaster", "WindowForecaster",
+    "compare_errors", "direct_windows", "fit_lstm_forecaster", "lstm_forecast", "origins_for",
+    "plot_paths", "rmse_by_horizon", "seasonal_difference", "train_forecaster",
+    "train_on_windows", "truth_paths", "undo_seasonal_difference",
 ]

@@ -11,7 +11,7 @@ and its torch twin trained side by side stay equal to round-off::
     v    = beta2 * v + (1 - beta2) * g * g
     p    = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 
-Clipping by global norm lives in ``lstm_lib.analysis.gradients.clip_by_global_norm`` (with
+Clipping by global norm lives in ``lstm_lib.training.clipping.clip_by_global_norm`` (with
 ``eps=1e-6`` it is ``torch.nn.utils.clip_grad_norm_``'s rule).
 """
 

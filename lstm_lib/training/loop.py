@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from lstm_lib import checks
-from lstm_lib.analysis.gradients import clip_torch_grads_, global_grad_norm
+from lstm_lib.training.clipping import clip_torch_grads_, global_grad_norm
 
 
 @dataclass
@@ -103,8 +103,8 @@ def fit(
 
     get_batch(step) -> batch; loss_fn(model, batch) -> scalar tensor. ``clip``: if given,
     rescale the gradients so their global norm is at most ``clip``
-    (``lstm_lib.analysis.gradients.clip_torch_grads_``). The global norm is measured once per step
-    (``lstm_lib.analysis.gradients.global_grad_norm``); the applied norm is measured again only on a
+    (``lstm_lib.training.clipping.clip_torch_grads_``). The global norm is measured once per step
+    (``lstm_lib.training.clipping.global_grad_norm``); the applied norm is measured again only on a
     step whose gradients clipping scaled (otherwise it is that same number).
     ``eval_fn(model)`` returns a dict of floats,
     run under ``torch.no_grad()`` every ``eval_every`` steps (0: only at the end). A
