@@ -180,3 +180,17 @@ def test_generation_cost_counts():
         rec.generation_cost("gru", 8, 8, 1, 1)
     with pytest.raises(ValueError):
         rec.tracking_name("parity", "lstm", 7)
+
+
+def test_speed_table_and_growth_exponent(tmp_path):
+    path = tmp_path / "speed.csv"
+    path.write_text("threads,T,implementation,seconds\n"
+                    "1,64,a,0.5\n1,128,a,1.0\n1,256,a,2.0\n2,64,a,0.25\n1,64,b,1.0\n")
+    table = rec.read_speed_table(path)
+    assert table[1, "a"] == {64: 0.5, 128: 1.0, 256: 2.0} and table[2, "a"] == {64: 0.25}
+    assert abs(rec.growth_exponent(table[1, "a"]) - 1.0) < 1e-12
+    assert abs(rec.growth_exponent({10: 1.0, 20: 4.0, 40: 16.0}) - 2.0) < 1e-12
+    with pytest.raises(ValueError):
+        rec.growth_exponent(table[2, "a"])
+    stored = rec.read_speed_table()                       # the chapter's recorded file
+    assert {name for _, name in stored} == {"minGRU parallel", "minGRU sequential", "nn.LSTM"}

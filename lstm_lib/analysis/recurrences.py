@@ -7,7 +7,8 @@ The models and their training are the recipe's (``lstm_lib.recipes.state_trackin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import csv
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from lstm_lib.checkpoints import CHECKPOINTS
 from lstm_lib.data.sources import data_file
 from lstm_lib.recipes import state_tracking as st
 
+SPEED_CSV = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "scan_speed.csv"
 TASKS = ("parity", "cycle")
 SEEDS = (0, 1, 2)
 CHANCE = {"parity": 1 / 2, "cycle": 1 / 5}
@@ -90,6 +92,28 @@ def ones_run_states(net: st.Tracker, lengths: Sequence[int]) -> np.ndarray:
     return out[0, [k - 1 for k in lengths]].double().numpy()
 
 
+# ---------------------------------------------------------------------------- speed
+
+def read_speed_table(path: Path = SPEED_CSV) -> dict[tuple[int, str], dict[int, float]]:
+    """The rows ``benchmarks/scan_speed.py --csv`` wrote: (threads, implementation) ->
+    {T: seconds per forward + backward}. A recorded measurement, not one made here."""
+    table: dict[tuple[int, str], dict[int, float]] = {}
+    with Path(path).open() as f:
+        for row in csv.DictReader(f):
+            key = (int(row["threads"]), row["implementation"])
+            table.setdefault(key, {})[int(row["T"])] = float(row["seconds"])
+    return table
+
+
+def growth_exponent(seconds: Mapping[int, float], last: int = 3) -> float:
+    """p in time ~ T^p: the slope of log(seconds) against log(T) over the ``last`` largest
+    T (a least-squares line)."""
+    Ts = sorted(seconds)[-last:]
+    if len(Ts) < 2:
+        raise ValueError(f"need at least 2 lengths, got {len(Ts)}")
+    return float(np.polyfit(np.log(Ts), np.log([seconds[T] for T in Ts]), 1)[0])
+
+
 # ---------------------------------------------------------------------------- generation
 
 @dataclass(frozen=True)
@@ -132,6 +156,7 @@ def generation_cost(model: str, hidden_size: int, input_size: int, num_layers: i
     raise ValueError(f"model must be lstm, slstm, mingru or transformer, got {model!r}")
 
 
-__all__ = ["TASKS", "SEEDS", "CHANCE", "SOLVED", "tracking_name", "TrackingResult",
+__all__ = ["SPEED_CSV", "read_speed_table", "growth_exponent",
+           "TASKS", "SEEDS", "CHANCE", "SOLVED", "tracking_name", "TrackingResult",
            "evaluate_tracking", "evaluate_all_tracking", "ones_run_states", "GenerationCost",
            "generation_cost"]
