@@ -138,3 +138,14 @@ def test_unknown_source_and_name():
         sources.data_file("no-such-data")
     with pytest.raises(ValueError, match="no checkpoint"):
         checkpoints.train("no-such-checkpoint")
+
+
+def test_a_curve_metric_is_compared_value_by_value():
+    tol = checkpoints.METRIC_TOL
+    curve = [0.5, 0.75, 1.0]
+    assert checkpoints.metric_agrees([0.5, 0.75 + tol / 2, 1.0], curve)
+    assert not checkpoints.metric_agrees([0.5, 0.75 + 2 * tol, 1.0], curve)   # one value off
+    assert not checkpoints.metric_agrees([0.5, 0.75], curve)                   # a value missing
+    assert not checkpoints.metric_agrees(0.75, curve) and not checkpoints.metric_agrees(None, curve)
+    assert not checkpoints.metric_agrees(curve, 0.75)
+    assert checkpoints.metric_agrees(0.75 + tol / 2, 0.75)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from lstm_lib import checkpoints
 from lstm_lib.analysis import recurrences as rec
 from lstm_lib.data import formal_languages as fl
 from lstm_lib.recipes import char_lm
@@ -91,7 +92,8 @@ def test_training_learns_parity_and_the_checkpoint_round_trips(tiny_data, tmp_pa
     assert manifest["complete"] and manifest["curve"]["eval_step"] == [30, 60]
     again = st.evaluate_checkpoint(tmp_path / "ck", tiny_data)
     assert again.keys() == manifest["metrics"].keys()
-    assert all(abs(again[k] - manifest["metrics"][k]) < 1e-6 for k in again)
+    assert all(checkpoints.metric_agrees(again[k], manifest["metrics"][k], 1e-6) for k in again)
+    assert len(manifest["metrics"]["test_position_accuracy"]) == 256    # the test length
     replayed = st.replay(tmp_path / "ck", tiny_data, steps=5)
     assert np.allclose(replayed, losses[:5], atol=1e-5)
 
@@ -194,3 +196,17 @@ def test_speed_table_and_growth_exponent(tmp_path):
         rec.growth_exponent(table[2, "a"])
     stored = rec.read_speed_table()                       # the chapter's recorded file
     assert {name for _, name in stored} == {"minGRU parallel", "minGRU sequential", "nn.LSTM"}
+
+
+def test_a_tracker_manifest_holds_what_its_weights_give():
+    # chapter 13 reads the trackers' curves from their manifests (read_tracking); evaluating
+    # the stored weights afresh (what check-checkpoints does for all 30) gives the same
+    torch.set_num_threads(1)
+    stored = rec.read_tracking("parity", "lstm", 0)
+    fresh = rec.evaluate_tracking("parity", "lstm", 0)
+    assert stored.per_position.shape == (256,)
+    np.testing.assert_allclose(fresh.per_position, stored.per_position, rtol=0, atol=1e-6)
+    assert fresh.accuracy == pytest.approx(stored.accuracy, abs=1e-6)
+    assert fresh.val_accuracy == pytest.approx(stored.val_accuracy, abs=1e-6)
+    assert stored.solved                      # the parity LSTM, seed 0: solved
+    assert len(rec.read_all_tracking()) == 30

@@ -55,27 +55,38 @@ class TrackingResult:
         return self.accuracy["161-256"] >= SOLVED
 
 
+def tracking_result(task: str, model: str, seed: int, manifest: Mapping,
+                    metrics: Mapping) -> TrackingResult:
+    """A ``TrackingResult`` from a tracker's manifest and its metrics (the recipe's
+    ``metrics``: ``val_accuracy``, ``test_accuracy_LO_HI`` per bin, ``test_position_accuracy``)."""
+    accuracy = {f"{lo}-{hi}": float(metrics[f"test_accuracy_{lo}_{hi}"]) for lo, hi in st.BINS}
+    return TrackingResult(task, model, seed, manifest["parameters"], manifest["seconds"],
+                          float(metrics["val_accuracy"]), accuracy,
+                          np.asarray(metrics["test_position_accuracy"], dtype=float))
+
+
+def read_tracking(task: str, model: str, seed: int, root: Path = CHECKPOINTS) -> TrackingResult:
+    """Checkpoint ``tracking_name(task, model, seed)`` as its manifest records it: the test
+    accuracy per position and per bin and the validation accuracy, which ``make
+    check-checkpoints`` recomputes from the stored weights (``evaluate_tracking`` does here)."""
+    manifest = st.read_manifest(Path(root) / tracking_name(task, model, seed))
+    return tracking_result(task, model, seed, manifest, manifest["metrics"])
+
+
+def read_all_tracking(root: Path = CHECKPOINTS) -> list[TrackingResult]:
+    """``read_tracking`` for every task, model and seed (2 x 5 x 3 checkpoints)."""
+    return [read_tracking(task, model, s, root) for task in TASKS for model in st.MODELS
+            for s in SEEDS]
+
+
 def evaluate_tracking(task: str, model: str, seed: int, root: Path = CHECKPOINTS,
                       data: st.TaskData | None = None) -> TrackingResult:
-    """Load checkpoint ``tracking_name(task, model, seed)`` and score it on the test
-    sequences (length 256) and the validation ones (lengths 1-40)."""
+    """Load checkpoint ``tracking_name(task, model, seed)`` and score it afresh on the test
+    sequences (length 256) and the validation ones (lengths 1-40), with the recipe's
+    ``metrics``."""
     net, manifest = st.load(Path(root) / tracking_name(task, model, seed))
     data = st.read_tasks(data_file("state-tracking"), task) if data is None else data
-    per_position = st.position_accuracy(net, data.inputs["test"], data.labels["test"])
-    val = st.position_accuracy(net, data.inputs["val"], data.labels["val"])
-    accuracy = {f"{lo}-{hi}": float(per_position[lo - 1:hi].mean()) for lo, hi in st.BINS}
-    return TrackingResult(task, model, seed, manifest["parameters"],
-                          manifest["seconds"], float(np.nanmean(val)), accuracy, per_position)
-
-
-def evaluate_all_tracking(root: Path = CHECKPOINTS) -> list[TrackingResult]:
-    """``evaluate_tracking`` for every task, model and seed (2 x 5 x 3 checkpoints)."""
-    out = []
-    for task in TASKS:
-        data = st.read_tasks(data_file("state-tracking"), task)
-        for model in st.MODELS:
-            out += [evaluate_tracking(task, model, s, root, data) for s in SEEDS]
-    return out
+    return tracking_result(task, model, seed, manifest, st.metrics(net, data))
 
 
 @torch.no_grad()
@@ -158,5 +169,6 @@ def generation_cost(model: str, hidden_size: int, input_size: int, num_layers: i
 
 __all__ = ["SPEED_CSV", "read_speed_table", "growth_exponent",
            "TASKS", "SEEDS", "CHANCE", "SOLVED", "tracking_name", "TrackingResult",
-           "evaluate_tracking", "evaluate_all_tracking", "ones_run_states", "GenerationCost",
+           "tracking_result", "read_tracking", "read_all_tracking", "evaluate_tracking",
+           "ones_run_states", "GenerationCost",
            "generation_cost"]

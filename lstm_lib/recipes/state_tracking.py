@@ -499,14 +499,23 @@ def position_accuracy(model: Tracker, inputs: list[np.ndarray], labels: list[np.
         return right / count
 
 
-def metrics(model: Tracker, data: TaskData) -> dict[str, float]:
-    """Validation accuracy (every position), and test accuracy per bin of ``BINS``."""
+def metrics(model: Tracker, data: TaskData) -> dict[str, Any]:
+    """Validation accuracy (every position), test accuracy per bin of ``BINS``, and the test
+    accuracy at every position (``test_position_accuracy``, a list of floats)."""
     val = position_accuracy(model, data.inputs["val"], data.labels["val"])
-    out = {"val_accuracy": float(np.nanmean(val))}
+    out: dict[str, Any] = {"val_accuracy": float(np.nanmean(val))}
     test = position_accuracy(model, data.inputs["test"], data.labels["test"])
     for lo, hi in BINS:
         out[f"test_accuracy_{lo}_{hi}"] = float(np.mean(test[lo - 1:hi]))
+    out["test_position_accuracy"] = [float(a) for a in test]
     return out
+
+
+def rounded(value: Any, digits: int = 6) -> Any:
+    """A metric rounded for the manifest: a number, or each number of a list."""
+    if isinstance(value, list):
+        return [round(v, digits) for v in value]
+    return round(value, digits)
 
 
 # ---------------------------------------------------------------------------- files
@@ -610,7 +619,7 @@ def fit_and_save(data_path: str | Path, args: Args, out: str | Path, *, device: 
     curve["train_loss"] = [round(v, 6) for v in losses]
     manifest.update(steps=len(losses), seconds=round(time.perf_counter() - started, 1),
                     curve=curve, complete=True,
-                    metrics={k: round(v, 6) for k, v in metrics(model, data).items()})
+                    metrics={k: rounded(v) for k, v in metrics(model, data).items()})
     save_safetensors(model.state_dict(), out / "weights.safetensors", {"recipe": RECIPE})
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
@@ -653,7 +662,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = Args(**{k: getattr(opts, k) for k in asdict(Args())})
     manifest = fit_and_save(opts.data, args, opts.out, device=opts.device, source=opts.source)
     print(json.dumps({"steps": manifest["steps"], "seconds": manifest["seconds"],
-                      **manifest["metrics"]}))
+                      **{k: v for k, v in manifest["metrics"].items() if not isinstance(v, list)}}))
     return 0
 
 
