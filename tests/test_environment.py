@@ -110,6 +110,9 @@ class FakeIPython:
     def run_line_magic(self, name: str, line: str) -> None:
         self.magics.append((name, line))
 
+    def system(self, command: str) -> None:          # a "!command" line
+        self.magics.append(("!", command))
+
 
 def _run_first_code_cell(name: str) -> FakeIPython:
     cell = _code_cells(name)[0]
@@ -130,3 +133,28 @@ def test_colab_cell_installs_only_on_colab(name, monkeypatch, capsys) -> None:
     assert len(magics) == 1 and magics[0][0] == "pip"
     assert magics[0][1].startswith("install --quiet")
     assert '"lstm_lib[book] @ git+https://github.com/lstm-book/lstm-book"' in magics[0][1]
+
+
+# Chapters 9-13 load checkpoints, which the package does not hold: on Colab their first cell
+# clones the repository, installs it, and (11-13) pins what the chapter needs.
+CLONE_NOTEBOOKS = {"09_variable_lengths": [], "10_forecasting": [],
+                   "11_char_language_model": ['"keras==3.15.1"'],
+                   "12_encoder_decoder": ['"num2words==0.5.14"'],
+                   "13_recurrence_after_transformers": ['"keras==3.15.1"', '"xlstm==2.0.6"']}
+
+
+@pytest.mark.parametrize("name", CLONE_NOTEBOOKS)
+def test_clone_cell_fetches_the_book_only_on_colab(name, monkeypatch, capsys) -> None:
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    assert _run_first_code_cell(name).magics == []
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    magics = _run_first_code_cell(name).magics
+    assert magics[0][0] == "!" and magics[0][1].startswith("git clone")
+    assert "https://github.com/lstm-book/lstm-book /content/lstm-book" in magics[0][1]
+    assert magics[1] == ("pip", 'install --quiet -e "/content/lstm-book[book]"')
+    pins = CLONE_NOTEBOOKS[name]
+    if pins:
+        assert magics[2] == ("pip", "install --quiet " + " ".join(pins)), magics[2]
+    assert magics[-1] == ("cd", "/content/lstm-book/book")
+    assert len(magics) == 3 + bool(pins)
