@@ -10,7 +10,8 @@ checkpoint against its ``manifest.json``, so a manifest cannot lie:
 
 - the data named by the manifest, made again here, has the manifest's SHA-256;
 - the stored weights, evaluated again, give the manifest's ``metrics`` (to ``METRIC_TOL``;
-  a metric that is a list, such as a per-position curve, value by value);
+  a metric that is a list, such as a per-position curve, value by value, to the recipe's
+  ``CURVE_TOL``, else ``METRIC_TOL``);
 - the first ``REPLAY_STEPS`` training steps, replayed from the manifest's arguments and
   seed, give the manifest's first recorded losses (to the recipe's ``REPLAY_TOL``, else
   ``REPLAY_TOL``: a tolerance that holds under every CPU-kernel profile, as float32
@@ -90,14 +91,17 @@ class CheckReport:
         return not self.problems
 
 
-def metric_agrees(got: Any, stored: Any, tol: float = METRIC_TOL) -> bool:
+def metric_agrees(got: Any, stored: Any, tol: float = METRIC_TOL,
+                  curve_tol: float | None = None) -> bool:
     """Whether an evaluated metric matches the manifest's: a number within ``tol``, or a
-    list of numbers (a curve) of the same length, each within ``tol``."""
+    list of numbers (a curve) of the same length, each within ``curve_tol`` (default
+    ``tol``)."""
     if got is None:
         return False
     if isinstance(stored, list):
+        each = tol if curve_tol is None else curve_tol
         return (isinstance(got, (list, tuple)) and len(got) == len(stored)
-                and all(abs(a - b) <= tol for a, b in zip(got, stored, strict=True)))
+                and all(abs(a - b) <= each for a, b in zip(got, stored, strict=True)))
     return not isinstance(got, (list, tuple)) and abs(got - stored) <= tol
 
 
@@ -124,13 +128,17 @@ def check(directory: Path, replay_steps: int = REPLAY_STEPS,
     report.metrics = recipe.evaluate_checkpoint(directory, data)
     if not manifest.get("metrics"):
         report.problems.append("the manifest records no metrics")
+    curve_tol = getattr(recipe, "CURVE_TOL", METRIC_TOL)
     for key, stored in manifest.get("metrics", {}).items():
         got = report.metrics.get(key)
-        if not metric_agrees(got, stored):
-            shown = (f"{len(got)} values" if isinstance(got, (list, tuple)) else got,
-                     f"{len(stored)} values" if isinstance(stored, list) else stored)
-            report.problems.append(f"metric {key}: evaluated {shown[0]}, manifest says "
-                                   f"{shown[1]} (tolerance {METRIC_TOL:g} on each value)")
+        if not metric_agrees(got, stored, METRIC_TOL, curve_tol):
+            if isinstance(stored, list):
+                far = (max(abs(a - b) for a, b in zip(got, stored, strict=True))
+                       if isinstance(got, (list, tuple)) and len(got) == len(stored) else None)
+                report.problems.append(f"metric {key}: {len(stored)} values, largest difference "
+                                       f"{far} (tolerance {curve_tol:g} on each value)")
+            else:
+                report.problems.append(f"metric {key}: evaluated {got}, manifest says {stored}")
     steps = min(replay_steps, len(losses))
     replayed = recipe.replay(directory, data, steps)
     report.replay_max_diff = max(abs(a - b) for a, b in zip(replayed, losses[:steps],

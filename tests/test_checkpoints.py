@@ -149,3 +149,16 @@ def test_a_curve_metric_is_compared_value_by_value():
     assert not checkpoints.metric_agrees(0.75, curve) and not checkpoints.metric_agrees(None, curve)
     assert not checkpoints.metric_agrees(curve, 0.75)
     assert checkpoints.metric_agrees(0.75 + tol / 2, 0.75)
+
+
+def test_a_curve_can_have_its_own_tolerance():
+    # the state-tracking recipe's curves are shares of 500 sequences: steps of 0.002
+    from lstm_lib.recipes import state_tracking
+
+    tol = state_tracking.CURVE_TOL
+    curve = [0.5, 0.75, 1.0]
+    one_flip = [0.5, 0.752, 1.0]
+    assert not checkpoints.metric_agrees(one_flip, curve)                 # METRIC_TOL alone
+    assert checkpoints.metric_agrees(one_flip, curve, curve_tol=tol)
+    assert not checkpoints.metric_agrees([0.5, 0.756, 1.0], curve, curve_tol=tol)  # 3 flips
+    assert not checkpoints.metric_agrees(0.75 + 0.002, 0.75, curve_tol=tol)  # numbers: tol

@@ -499,6 +499,14 @@ def position_accuracy(model: Tracker, inputs: list[np.ndarray], labels: list[np.
         return right / count
 
 
+# The test accuracy at one position is a share of the 500 test sequences, so it moves in
+# steps of 0.002. Under the plain x86-64 kernels, one or two near-tie predictions of the
+# minGRU trackers flip (measured: one step, at one or two of the 256 positions). The checker
+# (lstm_lib.checkpoints) allows two steps at each position; a curve that moved by three
+# sequences or more at any position fails.
+CURVE_TOL = 0.005
+
+
 def metrics(model: Tracker, data: TaskData) -> dict[str, Any]:
     """Validation accuracy (every position), test accuracy per bin of ``BINS``, and the test
     accuracy at every position (``test_position_accuracy``, a list of floats)."""
