@@ -611,7 +611,7 @@ def evaluate_checkpoint(directory: str | Path, data_path: str | Path) -> dict[st
             for p, part_ids in metric_parts(ids, args).items()}
 
 
-def replay(directory: str | Path, data_path: str | Path, steps: int = 50) -> list[float]:
+def replay(directory: str | Path, data_path: str | Path, steps: int = 20) -> list[float]:
     """The first ``steps`` training losses, recomputed from the manifest's arguments and
     seed on the data (compare them with the manifest's ``curve["train_loss"]``)."""
     args = Args(**read_manifest(directory)["args"])

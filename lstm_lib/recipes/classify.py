@@ -496,7 +496,8 @@ def _machine(device: str) -> str:
                 break
     except OSError:
         pass
-    return f"cpu ({name}, {torch.get_num_threads()} threads)"
+    n = torch.get_num_threads()
+    return f"cpu ({name}, {n} thread{'' if n == 1 else 's'})"
 
 
 def fit_and_save(data_path: str | Path, args: Args, out: str | Path, *, device: str = "cpu",
@@ -562,7 +563,7 @@ def evaluate_checkpoint(directory: str | Path, data_path: str | Path) -> dict[st
     return final_metrics(model, items, prep)
 
 
-def replay(directory: str | Path, data_path: str | Path, steps: int = 50) -> list[float]:
+def replay(directory: str | Path, data_path: str | Path, steps: int = 20) -> list[float]:
     """The first ``steps`` training losses, recomputed from the manifest's arguments and
     seed on the data (compare them with the manifest's ``curve["train_loss"]``)."""
     args = Args(**read_manifest(directory)["args"])

@@ -641,7 +641,7 @@ def evaluate_checkpoint(directory: str | Path, data_path: str | Path) -> dict[st
     return metrics(model, read_tasks(data_path, manifest["args"]["task"]))
 
 
-def replay(directory: str | Path, data_path: str | Path, steps: int = 50) -> list[float]:
+def replay(directory: str | Path, data_path: str | Path, steps: int = 20) -> list[float]:
     """The first ``steps`` training losses, recomputed from the manifest's arguments."""
     args = Args(**read_manifest(directory)["args"])
     data = read_tasks(data_path, args.task)
