@@ -91,18 +91,27 @@ class CheckReport:
         return not self.problems
 
 
+def metric_difference(got: Any, stored: Any) -> float | None:
+    """How far an evaluated metric is from the manifest's: ``|got - stored|`` for a number,
+    the largest value-by-value difference for a list of numbers (a curve) of the same
+    length, ``None`` when they cannot be compared (missing, or of another kind or length)."""
+    if got is None or isinstance(got, (list, tuple)) != isinstance(stored, list):
+        return None
+    if isinstance(stored, list):
+        if len(got) != len(stored):
+            return None
+        return max((abs(a - b) for a, b in zip(got, stored, strict=True)), default=0.0)
+    return abs(got - stored)
+
+
 def metric_agrees(got: Any, stored: Any, tol: float = METRIC_TOL,
                   curve_tol: float | None = None) -> bool:
     """Whether an evaluated metric matches the manifest's: a number within ``tol``, or a
     list of numbers (a curve) of the same length, each within ``curve_tol`` (default
     ``tol``)."""
-    if got is None:
-        return False
-    if isinstance(stored, list):
-        each = tol if curve_tol is None else curve_tol
-        return (isinstance(got, (list, tuple)) and len(got) == len(stored)
-                and all(abs(a - b) <= each for a, b in zip(got, stored, strict=True)))
-    return not isinstance(got, (list, tuple)) and abs(got - stored) <= tol
+    far = metric_difference(got, stored)
+    each = tol if curve_tol is None or not isinstance(stored, list) else curve_tol
+    return far is not None and far <= each
 
 
 def check(directory: Path, replay_steps: int = REPLAY_STEPS,
@@ -133,10 +142,9 @@ def check(directory: Path, replay_steps: int = REPLAY_STEPS,
         got = report.metrics.get(key)
         if not metric_agrees(got, stored, METRIC_TOL, curve_tol):
             if isinstance(stored, list):
-                far = (max(abs(a - b) for a, b in zip(got, stored, strict=True))
-                       if isinstance(got, (list, tuple)) and len(got) == len(stored) else None)
                 report.problems.append(f"metric {key}: {len(stored)} values, largest difference "
-                                       f"{far} (tolerance {curve_tol:g} on each value)")
+                                       f"{metric_difference(got, stored)} (tolerance "
+                                       f"{curve_tol:g} on each value)")
             else:
                 report.problems.append(f"metric {key}: evaluated {got}, manifest says {stored}")
     steps = min(replay_steps, len(losses))

@@ -151,6 +151,15 @@ def test_a_curve_metric_is_compared_value_by_value():
     assert checkpoints.metric_agrees(0.75 + tol / 2, 0.75)
 
 
+def test_metric_difference_is_the_largest_gap_or_none():
+    assert checkpoints.metric_difference([0.5, 0.8, 1.0], [0.5, 0.75, 1.0]) == pytest.approx(0.05)
+    assert checkpoints.metric_difference(0.7, 0.75) == pytest.approx(0.05)
+    assert checkpoints.metric_difference([0.5], [0.5, 0.75]) is None        # another length
+    assert checkpoints.metric_difference(0.5, [0.5]) is None                # another kind
+    assert checkpoints.metric_difference([0.5], 0.5) is None
+    assert checkpoints.metric_difference(None, 0.5) is None
+
+
 def test_a_curve_can_have_its_own_tolerance():
     # the state-tracking recipe's curves are shares of 500 sequences: steps of 0.002
     from lstm_lib.recipes import state_tracking
