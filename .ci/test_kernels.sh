@@ -50,7 +50,7 @@ for profile in ${profiles}; do
     OMP_NUM_THREADS="${threads}" MKL_NUM_THREADS="${threads}" \
       .venv/bin/python .ci/nbval_guard.py -q "${flags[@]}" \
       --nbval-report "${report}" --nbval-report-label "${label}" \
-      -n "${workers}" --dist loadfile "$@"
+      -n "${workers}" --dist loadfile --no-loadscope-reorder "$@"   # in the order given
   )
   rc=$?
   echo "=== nbval: ${profile} kernels: exit ${rc} in $((SECONDS - start)) s"

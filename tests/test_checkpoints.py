@@ -103,14 +103,26 @@ def test_missing_losses_fail(trained, tiny_source, tmp_path):
 
 def test_command_line_exit_status(trained, tiny_source, tmp_path, monkeypatch, capsys):
     cache = tiny_source(TEXT)
+    real_check = checkpoints.check
     monkeypatch.setattr(checkpoints, "check",
-                        lambda d, steps, _check=checkpoints.check: _check(d, steps, cache))
+                        lambda d, steps, **kw: real_check(d, steps, cache, **kw))
     assert checkpoints._main(["check", str(trained)]) == 0
     d = copy(trained, tmp_path)
     edit_manifest(d, lambda m: m["metrics"].update(test_bpc=1.0))
     assert checkpoints._main(["check", str(trained), str(d)]) == 1
     out = capsys.readouterr().out
     assert "check-checkpoints: 1 passed, 1 failed" in out and "FAIL copy" in out
+
+
+def test_the_command_line_makes_each_source_once_per_process(tmp_path, monkeypatch):
+    made = []
+    monkeypatch.setitem(sources.SOURCES, "counted",
+                        sources.Source(lambda: made.append(1) or b"data", ".txt", "test"))
+    checkpoints._data_once.cache_clear()
+    first = checkpoints._data_once("counted", tmp_path)
+    assert checkpoints._data_once("counted", tmp_path) == first and len(made) == 1
+    assert first.read_bytes() == b"data"
+    checkpoints._data_once.cache_clear()
 
 
 def test_the_book_index_names_known_recipes_and_data():

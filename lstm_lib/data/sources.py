@@ -10,6 +10,7 @@ the file is the SHA-256 of the data.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +112,7 @@ def data_file(name: str, cache: Path = DATA_CACHE) -> Path:
     path = Path(cache) / f"{name}{source.suffix}"
     if not path.exists() or path.read_bytes() != data:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.tmp")   # one per process
         tmp.write_bytes(data)
         tmp.replace(path)
     return path

@@ -404,18 +404,27 @@ def _float64(model: Seq2Seq) -> Seq2Seq:
     return copy.deepcopy(model).double().eval()
 
 
+def by_length(items: Sequence[Item], batch_size: int) -> list[list[int]]:
+    """The indices of ``items`` in batches of ``batch_size``, in order of source length:
+    a batch is padded to its longest source, so similar lengths together waste fewer
+    steps. Each item's result does not depend on its batch."""
+    order = sorted(range(len(items)), key=lambda i: len(items[i][0]))
+    return [order[k: k + batch_size] for k in range(0, len(order), batch_size)]
+
+
 def decode(model: Seq2Seq, vocab: Vocab, items: Sequence[Item], beam_size: int = 1,
            batch_size: int = 500, device: str = "cpu") -> list[str]:
     """The target string of every item's source, by a float64 copy of the model."""
     model64 = _float64(model).to(device)
-    out: list[str] = []
-    for start in range(0, len(items), batch_size):
-        src, lengths, _ = collate(items[start: start + batch_size])
+    out: list[str] = [""] * len(items)
+    for batch in by_length(items, batch_size):
+        src, lengths, _ = collate([items[i] for i in batch])
         if beam_size == 1:
             ids, _ = greedy(model64, src.to(device), lengths)
         else:
             ids, _ = beam_search(model64, src.to(device), lengths, beam_size)
-        out += [vocab.decode_target(row) for row in ids.tolist()]
+        for i, row in zip(batch, ids.tolist(), strict=True):
+            out[i] = vocab.decode_target(row)
     return out
 
 
@@ -491,8 +500,8 @@ def teacher_forced(model: Seq2Seq, items: Sequence[Item], batch_size: int = 500,
     token."""
     model64 = _float64(model).to(device)
     total = right = tokens = exact = 0.0
-    for start in range(0, len(items), batch_size):
-        src, lengths, tgt = collate(items[start: start + batch_size])
+    for batch in by_length(items, batch_size):
+        src, lengths, tgt = collate([items[i] for i in batch])
         tgt = tgt.to(device)
         logits = model64(src.to(device), lengths, tgt)
         real = tgt[:, 1:] != 0
