@@ -65,9 +65,12 @@ def test_series_sources_are_byte_deterministic_csvs(tmp_path):
 
 def test_gaps_are_filled_only_inside_the_training_part():
     v = np.array([1.0, np.nan, 3.0, 4.0, np.nan, 6.0])
-    np.testing.assert_array_equal(F.fill_gaps(v, 5), [1, 2, 3, 4, 5, 6])
+    np.testing.assert_array_equal(F.fill_gaps(v, 6), [1, 2, 3, 4, 5, 6])
+    np.testing.assert_array_equal(F.fill_gaps(v[:4], 3), [1, 2, 3, 4])
     with pytest.raises(ValueError, match="only inside the training part"):
-        F.fill_gaps(v, 4)
+        F.fill_gaps(v, 4)                     # the gap at 4 is scored
+    with pytest.raises(ValueError, match="only inside the training part"):
+        F.fill_gaps(v, 5)                     # filling 4 would read 6.0, a validation value
 
 
 def test_preparation_scales_on_the_training_part_alone():

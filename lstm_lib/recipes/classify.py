@@ -26,7 +26,9 @@ real frames of the training sequences (never of a padded array, never of test da
 direction starts there), and ``h_n``, each direction's state at the end of its reading,
 is the summary that a linear layer maps to K logits. Loss: cross-entropy; Adam; gradients
 clipped by global norm. ``masking=False`` gives the model that nobody told about the
-padding (it reads the pads, to ``pad_to`` frames), for comparison.
+padding (it reads the pads, to ``pad_to`` frames), for comparison. Its default ``pad_to``
+is the longest sequence of the whole data file, test sequences included: a length, not a
+value, but pass ``--pad-to`` to keep even that from the test set.
 
 The output directory holds ``weights.safetensors`` (no pickle: this file writes the format
 itself), ``preprocess.json`` (the channel means and deviations, the class names) and

@@ -138,13 +138,14 @@ def split_points(n: int, args: Args) -> tuple[int, int]:
 
 
 def fill_gaps(values: np.ndarray, train_end: int) -> np.ndarray:
-    """NaN filled by linear interpolation between the observed neighbours; a NaN at the
-    start, or at or after ``train_end`` (where the filled value would be scored or would
-    have looked ahead across the split), is a ValueError."""
+    """NaN filled by linear interpolation between the observed neighbours. A NaN at the
+    start, at the last training step ``train_end - 1`` (its right neighbour would be a
+    validation value: a look ahead across the split) or at or after ``train_end`` (where
+    the filled value would be scored) is a ValueError."""
     na = np.isnan(values)
-    if na[train_end:].any() or na[0]:
-        raise ValueError("missing values are filled only inside the training part, not "
-                         "at its start; fill or cut the others yourself")
+    if na[train_end - 1:].any() or na[0]:
+        raise ValueError("missing values are filled only inside the training part, between "
+                         "two observed training values; fill or cut the others yourself")
     out = values.copy()
     idx = np.arange(len(values))
     out[na] = np.interp(idx[na], idx[~na], values[~na])
