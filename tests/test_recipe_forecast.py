@@ -71,6 +71,8 @@ def test_gaps_are_filled_only_inside_the_training_part():
         F.fill_gaps(v, 4)                     # the gap at 4 is scored
     with pytest.raises(ValueError, match="only inside the training part"):
         F.fill_gaps(v, 5)                     # filling 4 would read 6.0, a validation value
+    with pytest.raises(ValueError, match="train_end"):
+        F.fill_gaps(v, 0)                     # na[-1:] would have checked the last value only
 
 
 def test_preparation_scales_on_the_training_part_alone():

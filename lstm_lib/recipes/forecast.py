@@ -143,6 +143,8 @@ def fill_gaps(values: np.ndarray, train_end: int) -> np.ndarray:
     validation value: a look ahead across the split) or at or after ``train_end`` (where
     the filled value would be scored) is a ValueError."""
     na = np.isnan(values)
+    if not 1 <= train_end <= len(values):
+        raise ValueError(f"train_end must be in 1..{len(values)}, got {train_end}")
     if na[train_end - 1:].any() or na[0]:
         raise ValueError("missing values are filled only inside the training part, between "
                          "two observed training values; fill or cut the others yourself")
