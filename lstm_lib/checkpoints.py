@@ -182,16 +182,15 @@ def _one_thread() -> None:
     torch.set_num_threads(1)
 
 
-@functools.cache
-def _data_once(source: str, cache: Path) -> Path:
-    """``data_file``, made once per worker process: the checks of the checkpoints trained on
-    one source share it (making ``number-words-de-fr`` takes over half a minute)."""
-    return data_file(source, cache)
+def _made(path: Path, source: str, cache: Path) -> Path:
+    """``make_data`` for a source this run has already made (at ``path``)."""
+    return path
 
 
-def _timed_check(directory: Path, replay_steps: int) -> tuple[CheckReport, float]:
+def _timed_check(directory: Path, replay_steps: int, data: Path) -> tuple[CheckReport, float]:
     start = time.perf_counter()
-    return check(directory, replay_steps, make_data=_data_once), time.perf_counter() - start
+    report = check(directory, replay_steps, make_data=functools.partial(_made, data))
+    return report, time.perf_counter() - start
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
@@ -220,11 +219,20 @@ def _main(argv: Sequence[str] | None = None) -> int:
     if not dirs:
         print("check-checkpoints: no checkpoint found")
         return 1
+    source = {d: json.loads((d / "manifest.json").read_text())["data"]["source"] for d in dirs}
     failed = 0
     with concurrent.futures.ProcessPoolExecutor(max_workers=opts.jobs,
                                                 initializer=_one_thread) as pool:
-        timed = pool.map(_timed_check, dirs, [opts.replay_steps] * len(dirs))
-        for r, seconds in timed:
+        # Every data source is made once in the run (number-words-de-fr takes over half a
+        # minute), and a checkpoint's check is queued as soon as its data is made.
+        making = {pool.submit(data_file, s, DATA_CACHE): s for s in dict.fromkeys(source.values())}
+        checks = {}
+        for made in concurrent.futures.as_completed(making):
+            path = made.result()
+            checks.update({d: pool.submit(_timed_check, d, opts.replay_steps, path)
+                           for d in dirs if source[d] == making[made]})
+        for d in dirs:
+            r, seconds = checks[d].result()
             metrics = ", ".join(f"{k} {v:.4f}" if not isinstance(v, (list, tuple))
                                 else f"{k} ({len(v)} values)" for k, v in r.metrics.items())
             print(f"{'ok  ' if r.ok else 'FAIL'} {r.name}: {metrics}; replay max diff "

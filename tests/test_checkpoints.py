@@ -106,6 +106,7 @@ def test_command_line_exit_status(trained, tiny_source, tmp_path, monkeypatch, c
     real_check = checkpoints.check
     monkeypatch.setattr(checkpoints, "check",
                         lambda d, steps, **kw: real_check(d, steps, cache, **kw))
+    monkeypatch.setattr(checkpoints, "DATA_CACHE", cache)
     assert checkpoints._main(["check", str(trained)]) == 0
     d = copy(trained, tmp_path)
     edit_manifest(d, lambda m: m["metrics"].update(test_bpc=1.0))
@@ -114,15 +115,20 @@ def test_command_line_exit_status(trained, tiny_source, tmp_path, monkeypatch, c
     assert "check-checkpoints: 1 passed, 1 failed" in out and "FAIL copy" in out
 
 
-def test_the_command_line_makes_each_source_once_per_process(tmp_path, monkeypatch):
-    made = []
-    monkeypatch.setitem(sources.SOURCES, "counted",
-                        sources.Source(lambda: made.append(1) or b"data", ".txt", "test"))
-    checkpoints._data_once.cache_clear()
-    first = checkpoints._data_once("counted", tmp_path)
-    assert checkpoints._data_once("counted", tmp_path) == first and len(made) == 1
-    assert first.read_bytes() == b"data"
-    checkpoints._data_once.cache_clear()
+def test_the_command_line_makes_each_source_once(trained, tmp_path, monkeypatch, capsys):
+    counter = tmp_path / "makes"                   # the workers are other processes
+
+    def make() -> bytes:
+        with counter.open("a") as f:
+            f.write("x")
+        return TEXT.encode()
+
+    monkeypatch.setitem(sources.SOURCES, "tiny-text", sources.Source(make, ".txt", "test"))
+    monkeypatch.setattr(checkpoints, "DATA_CACHE", tmp_path / "data")
+    d = copy(trained, tmp_path)                    # two checkpoints of one source
+    assert checkpoints._main(["check", str(trained), str(d)]) == 0
+    assert counter.read_text() == "x"
+    assert "check-checkpoints: 2 passed, 0 failed" in capsys.readouterr().out
 
 
 def test_the_book_index_names_known_recipes_and_data():
