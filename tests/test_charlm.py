@@ -119,6 +119,10 @@ def test_tokenizes_and_sample_stats():
     assert charlm.tokenizes("x = f(a, b)") and charlm.tokenizes("    return (x +")
     assert charlm.tokenizes('"""docstring opens')
     assert not charlm.tokenizes("x = 'open") and not charlm.tokenizes("a $ b")
+    # characters that are no operator (Python 3.12's tokenize reads them as operators)
+    for line in ("see `x`", "a ? b", "a ! b", "don't"):
+        assert not charlm.tokenizes(line), line
+    assert charlm.tokenizes('f"{x!r}" != y') and charlm.tokenizes("a != b")
     s = charlm.sample_stats("x = 1\n\ny = 'a\nfoo bar foo\n", {"x", "foo"})
     assert (s.n_lines, s.n_words) == (3, 6)                  # x, y, a, foo, bar, foo
     assert s.line_fraction == pytest.approx(2 / 3) and s.word_fraction == pytest.approx(3 / 6)

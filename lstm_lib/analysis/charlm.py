@@ -255,15 +255,30 @@ class SampleStats:
     distinct_fraction: float
 
 
+# Characters that are no Python operator. Python 3.11's tokenize reads each as an error
+# token; 3.12's reads it as an operator ("!" is one only in an f-string's "{x!r}").
+_NOT_OPERATORS = frozenset("`$?!")
+_FSTRING_START = getattr(tokenize, "FSTRING_START", None)   # Python 3.12 and later
+_FSTRING_END = getattr(tokenize, "FSTRING_END", None)
+
+
 def tokenizes(line: str) -> bool:
-    """True if ``tokenize`` reads ``line`` (stripped) with no error token and no error other
-    than an open bracket or an open triple-quoted string at its end."""
+    """True if ``tokenize`` reads ``line`` (stripped) with no error token, no character that
+    is no Python operator (a backtick, ``$``, ``?``, or ``!`` outside an f-string) and no
+    error other than an open bracket or an open triple-quoted string at its end. The same
+    answer under Python 3.11's tokenize and 3.12's, which reads those characters as
+    operators and a one-line string left open as an error."""
+    fstrings = 0
     try:
         for tok in tokenize.generate_tokens(io.StringIO(line.strip() + "\n").readline):
             if tok.type == tokenize.ERRORTOKEN and tok.string.strip():
                 return False
+            fstrings += (tok.type == _FSTRING_START) - (tok.type == _FSTRING_END)
+            if tok.type == tokenize.OP and tok.string in _NOT_OPERATORS and not (
+                    tok.string == "!" and fstrings):
+                return False
     except tokenize.TokenError as err:
-        return "EOF in multi-line" in str(err)
+        return "EOF in multi-line" in str(err) or "unterminated triple-quoted" in str(err)
     except (SyntaxError, IndentationError):
         return False
     return True
