@@ -6,7 +6,9 @@ function of the two marked values X1 and X2:
 
 - ``target="paper"`` (default): 0.5 + (X1 + X2) / 4, the paper's sum scaled into [0, 1];
   a sequence counts as solved when the absolute error is below 0.04 (``SOLVED_TOL``).
-- ``target="sum"``: X1 + X2, the form most later papers use (with values in [0, 1]).
+- ``target="sum"``: X1 + X2 of the same values in [-1, 1], so a target in [-2, 2]. Later
+  papers often ask for X1 + X2 of values drawn from [0, 1] (e.g. Le et al., 2015); this
+  function does not draw those.
 
 Marked positions follow the paper's scheme: the first marked step (value X1) is one of the
 first ten steps, the second (value X2) one of the first T/2 - 1 steps not yet marked, each
