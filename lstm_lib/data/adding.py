@@ -10,11 +10,13 @@ function of the two marked values X1 and X2:
   papers often ask for X1 + X2 of values drawn from [0, 1] (e.g. Le et al., 2015); this
   function does not draw those.
 
-Marked positions follow the paper's scheme: the first marked step (value X1) is one of the
-first ten steps, the second (value X2) one of the first T/2 - 1 steps not yet marked, each
-uniformly. The first and the last step carry the marker -1 unless marked; if the very first
-step is marked, its value is set to 0 ("we set X1 to zero"). One simplification: every
-sequence has exactly length T, where the paper draws lengths between T and T + T/10.
+Marked positions almost follow the paper's scheme: the first marked step (value X1) is one
+of the first ten steps, the second (value X2) one of the first T/2 - 1 steps other than the
+first mark, each uniformly. That gives T/2 - 2 candidates for the second mark, one fewer than
+the paper's "first T/2 - 1 still unmarked positions". The first and the last step carry the
+marker -1 unless marked; if the very first step is marked, its value is set to 0 ("we set X1
+to zero"). A second simplification: every sequence has exactly length T, where the paper
+draws lengths between T and T + T/10.
 """
 
 from __future__ import annotations
