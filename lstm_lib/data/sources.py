@@ -10,6 +10,7 @@ the file is the SHA-256 of the data.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -118,4 +119,23 @@ def data_file(name: str, cache: Path = DATA_CACHE) -> Path:
     return path
 
 
-__all__ = ["SOURCES", "Source", "data_file", "DATA_CACHE"]
+def data_file_matching(name: str, sha256: str, cache: Path = DATA_CACHE) -> Path:
+    """The data file of source ``name`` with SHA-256 ``sha256`` (a checkpoint manifest's
+    ``data.sha256``): the one in ``cache`` if it is there with that digest (``make
+    check-checkpoints`` writes them), else ``data_file(name, cache)``, made again. Raises
+    ``ValueError`` if the file made again does not have that digest either."""
+    if name not in SOURCES:
+        raise ValueError(f"unknown data source {name!r}; known: {sorted(SOURCES)}")
+    if not isinstance(sha256, str) or len(sha256) != 64:
+        raise ValueError(f"sha256 must be 64 hexadecimal digits, got {sha256!r}")
+    path = Path(cache) / f"{name}{SOURCES[name].suffix}"
+    if path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == sha256:
+        return path
+    path = data_file(name, cache)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != sha256:
+        raise ValueError(f"source {name!r} made here has sha256 {digest}, expected {sha256}")
+    return path
+
+
+__all__ = ["SOURCES", "Source", "data_file", "data_file_matching", "DATA_CACHE"]

@@ -1,0 +1,42 @@
+"""lstm_lib.data.sources.data_file_matching: a cached data file is used only when its SHA-256
+is the one asked for; otherwise the source is made again, and must match."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from lstm_lib.data import sources
+
+
+@pytest.fixture()
+def counted(monkeypatch):
+    made = []
+
+    def make() -> bytes:
+        made.append(1)
+        return b"the data"
+
+    monkeypatch.setitem(sources.SOURCES, "counted", sources.Source(make, ".txt", "test"))
+    return made
+
+
+def test_a_matching_cached_file_is_used_and_a_stale_one_is_made_again(counted, tmp_path):
+    digest = hashlib.sha256(b"the data").hexdigest()
+    path = sources.data_file_matching("counted", digest, tmp_path)   # nothing cached: made
+    assert path.read_bytes() == b"the data" and len(counted) == 1
+    assert sources.data_file_matching("counted", digest, tmp_path) == path
+    assert len(counted) == 1                                         # cached and matching
+    path.write_bytes(b"stale")
+    assert sources.data_file_matching("counted", digest, tmp_path).read_bytes() == b"the data"
+    assert len(counted) == 2                                         # stale: made again
+
+
+def test_a_source_that_does_not_match_raises(counted, tmp_path):
+    with pytest.raises(ValueError, match="sha256"):
+        sources.data_file_matching("counted", "0" * 64, tmp_path)
+    with pytest.raises(ValueError, match="64 hexadecimal"):
+        sources.data_file_matching("counted", "abc", tmp_path)
+    with pytest.raises(ValueError, match="unknown data source"):
+        sources.data_file_matching("no-such-source", "0" * 64, tmp_path)
