@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import functools
-import hashlib
 import importlib
 import json
 import subprocess
@@ -35,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lstm_lib.data.sources import DATA_CACHE, data_file
+from lstm_lib.data.sources import DATA_CACHE, data_file, sha256_of
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINTS = ROOT / "checkpoints"
@@ -130,7 +129,7 @@ def check(directory: Path, replay_steps: int = REPLAY_STEPS, cache: Path = DATA_
         report.problems.append(f"{len(losses)} recorded losses for {manifest['steps']} steps "
                                f"(args say {manifest['args']['steps']})")
     data = make_data(manifest["data"]["source"], Path(cache))
-    digest = hashlib.sha256(data.read_bytes()).hexdigest()
+    digest = sha256_of(data)
     if digest != manifest["data"]["sha256"]:
         report.problems.append(f"data sha256 {digest[:12]}... is not the manifest's "
                                f"{manifest['data']['sha256'][:12]}...")

@@ -1,5 +1,5 @@
-"""lstm_lib.data.sources.data_file_matching: a cached data file is used only when its SHA-256
-is the one asked for; otherwise the source is made again, and must match."""
+"""lstm_lib.data.sources: ``data_file_matching`` uses a cached data file only when its SHA-256
+is the one asked for, otherwise makes the source again, which must match; ``sha256_of``."""
 
 from __future__ import annotations
 
@@ -40,3 +40,12 @@ def test_a_source_that_does_not_match_raises(counted, tmp_path):
         sources.data_file_matching("counted", "abc", tmp_path)
     with pytest.raises(ValueError, match="unknown data source"):
         sources.data_file_matching("no-such-source", "0" * 64, tmp_path)
+
+
+def test_sha256_of_is_the_digest_of_the_files_bytes(tmp_path):
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"the data")
+    assert sources.sha256_of(path) == hashlib.sha256(b"the data").hexdigest()
+    assert sources.sha256_of(str(path)) == sources.sha256_of(path)       # a str path too
+    path.write_bytes(b"the date")
+    assert sources.sha256_of(path) != hashlib.sha256(b"the data").hexdigest()

@@ -119,6 +119,12 @@ def data_file(name: str, cache: Path = DATA_CACHE) -> Path:
     return path
 
 
+def sha256_of(path: str | Path) -> str:
+    """The SHA-256 of the file at ``path``, as 64 hexadecimal digits (a manifest's
+    ``data.sha256``)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def data_file_matching(name: str, sha256: str, cache: Path = DATA_CACHE) -> Path:
     """The data file of source ``name`` with SHA-256 ``sha256`` (a checkpoint manifest's
     ``data.sha256``): the one in ``cache`` if it is there with that digest (``make
@@ -129,13 +135,13 @@ def data_file_matching(name: str, sha256: str, cache: Path = DATA_CACHE) -> Path
     if not isinstance(sha256, str) or len(sha256) != 64:
         raise ValueError(f"sha256 must be 64 hexadecimal digits, got {sha256!r}")
     path = Path(cache) / f"{name}{SOURCES[name].suffix}"
-    if path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == sha256:
+    if path.exists() and sha256_of(path) == sha256:
         return path
     path = data_file(name, cache)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sha256_of(path)
     if digest != sha256:
         raise ValueError(f"source {name!r} made here has sha256 {digest}, expected {sha256}")
     return path
 
 
-__all__ = ["SOURCES", "Source", "data_file", "data_file_matching", "DATA_CACHE"]
+__all__ = ["SOURCES", "Source", "data_file", "data_file_matching", "sha256_of", "DATA_CACHE"]
