@@ -225,13 +225,21 @@ def _main(argv: Sequence[str] | None = None) -> int:
         # Every data source is made once in the run (number-words-de-fr takes over half a
         # minute), and a checkpoint's check is queued as soon as its data is made.
         making = {pool.submit(data_file, s, DATA_CACHE): s for s in dict.fromkeys(source.values())}
-        checks = {}
+        checks, unmade = {}, {}
         for made in concurrent.futures.as_completed(making):
-            path = made.result()
-            checks.update({d: pool.submit(_timed_check, d, opts.replay_steps, path)
-                           for d in dirs if source[d] == making[made]})
+            ours = [d for d in dirs if source[d] == making[made]]
+            try:
+                path = made.result()
+            except Exception as error:   # every checkpoint of that source fails, the rest go on
+                unmade.update({d: f"its data source {making[made]!r} could not be made: "
+                                  f"{type(error).__name__}: {error}" for d in ours})
+                continue
+            checks.update({d: pool.submit(_timed_check, d, opts.replay_steps, path) for d in ours})
         for d in dirs:
-            r, seconds = checks[d].result()
+            if d in unmade:
+                r, seconds = CheckReport(d.name, [unmade[d]]), 0.0
+            else:
+                r, seconds = checks[d].result()
             metrics = ", ".join(f"{k} {v:.4f}" if not isinstance(v, (list, tuple))
                                 else f"{k} ({len(v)} values)" for k, v in r.metrics.items())
             print(f"{'ok  ' if r.ok else 'FAIL'} {r.name}: {metrics}; replay max diff "

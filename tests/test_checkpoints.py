@@ -131,6 +131,23 @@ def test_the_command_line_makes_each_source_once(trained, tmp_path, monkeypatch,
     assert "check-checkpoints: 2 passed, 0 failed" in capsys.readouterr().out
 
 
+def test_a_source_that_cannot_be_made_fails_its_checkpoints_only(trained, tmp_path, monkeypatch,
+                                                                  capsys):
+    def broken() -> bytes:
+        raise OSError("the package that holds it is not installed")
+
+    monkeypatch.setitem(sources.SOURCES, "tiny-text",
+                        sources.Source(lambda: TEXT.encode(), ".txt", "test"))
+    monkeypatch.setitem(sources.SOURCES, "broken-text", sources.Source(broken, ".txt", "test"))
+    monkeypatch.setattr(checkpoints, "DATA_CACHE", tmp_path / "data")
+    d = copy(trained, tmp_path)                    # a checkpoint of the source that fails
+    edit_manifest(d, lambda m: m["data"].update(source="broken-text"))
+    assert checkpoints._main(["check", str(trained), str(d)]) == 1
+    out = capsys.readouterr().out
+    assert "check-checkpoints: 1 passed, 1 failed" in out and "FAIL copy" in out
+    assert "'broken-text' could not be made: OSError: the package that holds it" in out
+
+
 def test_the_book_index_names_known_recipes_and_data():
     index = checkpoints.read_index()
     assert "charlm-lstm" in index
