@@ -145,11 +145,16 @@ CLONE_NOTEBOOKS = {"09_variable_lengths": [], "10_forecasting": [],
 
 @pytest.mark.parametrize("name", CLONE_NOTEBOOKS)
 def test_clone_cell_fetches_the_book_only_on_colab(name, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(sys, "path", list(sys.path))      # the cell may add to it: restored
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    before = list(sys.path)
     assert _run_first_code_cell(name).magics == []
-    assert capsys.readouterr() == ("", "")
+    assert capsys.readouterr() == ("", "") and sys.path == before
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     magics = _run_first_code_cell(name).magics
+    # the running kernel does not read the editable install's .pth file: the clone goes on
+    # sys.path by hand, so that `import lstm_lib` works without restarting the runtime
+    assert sys.path[0] == "/content/lstm-book"
     assert magics[0][0] == "!" and magics[0][1].startswith("git clone")
     assert "https://github.com/lstm-book/lstm-book /content/lstm-book" in magics[0][1]
     assert magics[1] == ("pip", 'install --quiet -e "/content/lstm-book[book]"')
