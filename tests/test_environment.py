@@ -136,8 +136,8 @@ def test_colab_cell_installs_only_on_colab(name, monkeypatch, capsys) -> None:
 
 
 # Chapters 9-13 load checkpoints, which the package does not hold: on Colab their first cell
-# clones the repository, installs it, and (11-13) pins what the chapter needs.
-CLONE_NOTEBOOKS = {"09_variable_lengths": [], "10_forecasting": [],
+# clones the repository, installs it, and (9, 11-13) pins what the chapter needs.
+CLONE_NOTEBOOKS = {"09_variable_lengths": ['"keras==3.15.1"'], "10_forecasting": [],
                    "11_char_language_model": ['"keras==3.15.1"'],
                    "12_encoder_decoder": ['"num2words==0.5.14"'],
                    "13_recurrence_after_transformers": ['"keras==3.15.1"', '"xlstm==2.0.6"']}
